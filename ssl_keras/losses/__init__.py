@@ -1,0 +1,32 @@
+"""Self-supervised losses, each as a function and a `keras.losses.Loss` class."""
+
+from ssl_keras.losses.alignment_uniformity import AlignmentUniformity, alignment_uniformity
+from ssl_keras.losses.clip_contrastive import CLIPContrastiveLoss, clip_contrastive_loss
+from ssl_keras.losses.margin_triplet import MarginTriplet, margin_triplet
+from ssl_keras.losses.nt_logistic import NTLogistic, nt_logistic
+from ssl_keras.losses.nt_xent import (
+    NTXent,
+    nt_xent,
+    nt_xent_logits,
+    nt_xent_per_example,
+    positive_rank,
+)
+from ssl_keras.losses.positives_only import PositivesOnlyLoss, positives_only_loss
+
+__all__ = [
+    "AlignmentUniformity",
+    "CLIPContrastiveLoss",
+    "MarginTriplet",
+    "NTLogistic",
+    "NTXent",
+    "PositivesOnlyLoss",
+    "alignment_uniformity",
+    "clip_contrastive_loss",
+    "margin_triplet",
+    "nt_logistic",
+    "nt_xent",
+    "nt_xent_logits",
+    "nt_xent_per_example",
+    "positive_rank",
+    "positives_only_loss",
+]

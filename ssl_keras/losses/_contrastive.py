@@ -1,0 +1,112 @@
+"""Shared pieces of the two-view contrastive losses (private)."""
+
+import keras
+from keras import ops
+
+from ssl_keras.ops.similarity import _check_embeddings, pairwise_cosine_similarity
+
+
+def check_temperature(temperature) -> None:
+    """Raises `ValueError` for a Python-number temperature that is not > 0.
+
+    Tensors (a learned temperature) are not checked: that would need a Python `if` on a
+    tensor value, which breaks `jit`.
+    """
+    if isinstance(temperature, (int, float)) and not temperature > 0:
+        raise ValueError(f"`temperature` should be > 0. Received: temperature={temperature}")
+
+
+def check_pair(z_a, z_b):
+    """Converts two views' embeddings to float32 tensors and checks their shapes.
+
+    The losses are computed in float32 whatever the compute dtype (`mixed_float16`,
+    `mixed_bfloat16`): cosine similarities divided by a small temperature and their
+    exponentials need float32's range and precision.
+    """
+    z_a = ops.cast(ops.convert_to_tensor(z_a), "float32")
+    z_b = ops.cast(ops.convert_to_tensor(z_b), "float32")
+    _check_embeddings(z_a, z_b, "z_a", "z_b", same_batch=True)
+    if z_a.shape[0] is not None and z_a.shape[0] < 2:
+        raise ValueError(
+            "A contrastive loss needs a batch of at least 2 images (one positive and at "
+            f"least one negative per anchor). Received: z_a.shape={tuple(z_a.shape)}"
+        )
+    return z_a, z_b
+
+
+def two_view_similarities(z_a, z_b):
+    """Cosine similarities of the 2N views of a batch, and the masks that index them.
+
+    Follows SimCLR's Algorithm 1: the views are stacked as `z = [z_a; z_b]`, so the
+    positive of anchor `i` is `i + N` for `i < N` and `i - N` otherwise.
+
+    Returns:
+        `(similarity, self_mask, positive_mask)`: a float32 `(2N, 2N)` matrix of cosine
+        similarities and two boolean `(2N, 2N)` masks, of the diagonal and of the
+        positives. Built from `arange` comparisons, so a dynamic batch size works.
+    """
+    z_a, z_b = check_pair(z_a, z_b)
+    z = ops.concatenate([z_a, z_b], axis=0)
+    similarity = pairwise_cosine_similarity(z, z)
+    two_n = ops.shape(z)[0]
+    index = ops.arange(two_n)
+    n = two_n // 2
+    positive_index = (index + n) % two_n
+    self_mask = ops.equal(index[:, None], index[None, :])
+    positive_mask = ops.equal(positive_index[:, None], index[None, :])
+    return similarity, self_mask, positive_mask
+
+
+def masked_logsumexp(logits, exclude_mask):
+    """Row-wise `log sum_{k: not exclude[i, k]} exp(logits[i, k])`, stable and NaN-free.
+
+    No infinite or huge constant is used to remove the excluded entries (such constants
+    overflow in float16 and turn `0 * inf` into NaN in gradients). Instead the excluded
+    entries are first replaced by the row minimum, which keeps every `exp` finite, then
+    multiplied by zero. The stabilising shift is the maximum over the kept entries only, so
+    the sum is >= 1 and its log is finite even when tau is tiny and the diagonal dominates.
+    """
+    row_min = ops.min(logits, axis=-1, keepdims=True)
+    kept = ops.where(exclude_mask, row_min, logits)
+    shift = ops.stop_gradient(ops.max(kept, axis=-1, keepdims=True))
+    keep = ops.cast(ops.logical_not(exclude_mask), logits.dtype)
+    total = ops.sum(ops.exp(kept - shift) * keep, axis=-1)
+    return ops.log(total) + ops.squeeze(shift, axis=-1)
+
+
+def positive_values(matrix, positive_mask):
+    """Picks each row's positive entry: `(2N, 2N)` -> `(2N,)`."""
+    return ops.sum(ops.where(positive_mask, matrix, ops.zeros_like(matrix)), axis=-1)
+
+
+class TwoViewLoss(keras.losses.Loss):
+    """Base of the two-view loss classes: `y_pred` is `[z_a; z_b]` stacked, `(2N, d)`.
+
+    Subclasses define `per_example(z_a, z_b)`, returning per-anchor terms whose mean is the
+    loss, so the default `"sum_over_batch_size"` reduction gives the function's value.
+    `y_true` is ignored.
+    """
+
+    def call(self, y_true, y_pred):
+        z_a, z_b = split_views(y_pred)
+        return self.per_example(z_a, z_b)
+
+    def per_example(self, z_a, z_b):
+        raise NotImplementedError
+
+
+def split_views(y_pred):
+    """Splits stacked views `(2N, d)` into `z_a, z_b` of shape `(N, d)` each."""
+    y_pred = ops.convert_to_tensor(y_pred)
+    if len(y_pred.shape) != 2:
+        raise ValueError(
+            "`y_pred` should be the two views' embeddings stacked on the batch axis, of "
+            f"shape (2N, d). Received: y_pred.shape={tuple(y_pred.shape)}"
+        )
+    if y_pred.shape[0] is not None and y_pred.shape[0] % 2:
+        raise ValueError(
+            "`y_pred` should hold an even number of rows (two views per image). "
+            f"Received: y_pred.shape={tuple(y_pred.shape)}"
+        )
+    z_a, z_b = ops.split(y_pred, 2, axis=0)
+    return z_a, z_b
