@@ -1,3 +1,56 @@
-"""ssl_keras: backend-agnostic Keras 3 building blocks for self-supervised learning."""
+"""ssl_keras: backend-agnostic Keras 3 building blocks for self-supervised learning.
+
+Everything is written with `keras.ops` and runs unchanged on the jax, tensorflow and
+torch backends (pick one with `KERAS_BACKEND`).
+
+Subpackages: `ssl_keras.ops` (similarities, temperature softmax), `ssl_keras.losses`
+(NT-Xent and relatives), `ssl_keras.layers` (SimCLR augmentations, projection head),
+`ssl_keras.models` (encoders, SimCLR), `ssl_keras.evaluation` (features, linear probe,
+kNN, plots), `ssl_keras.data` (CIFAR-10, the embedded digits dataset).
+"""
+
+from ssl_keras import data, evaluation, layers, losses, models, ops
+from ssl_keras.data import load_cifar10, load_digits
+from ssl_keras.evaluation import (
+    extract_features,
+    knn_accuracy,
+    linear_probe,
+    plot_similarity_histograms,
+    plot_similarity_matrix,
+    plot_temperature_softmax,
+    plot_tsne,
+)
+from ssl_keras.layers import ProjectionHead, SimCLRAugmentation
+from ssl_keras.losses import NTXent, nt_xent
+from ssl_keras.models import SimCLR, cifar_resnet18_encoder, small_cnn_encoder
+from ssl_keras.ops import cosine_similarity, pairwise_cosine_similarity, softmax_with_temperature
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "NTXent",
+    "ProjectionHead",
+    "SimCLR",
+    "SimCLRAugmentation",
+    "cifar_resnet18_encoder",
+    "cosine_similarity",
+    "data",
+    "evaluation",
+    "extract_features",
+    "knn_accuracy",
+    "layers",
+    "linear_probe",
+    "load_cifar10",
+    "load_digits",
+    "losses",
+    "models",
+    "nt_xent",
+    "ops",
+    "pairwise_cosine_similarity",
+    "plot_similarity_histograms",
+    "plot_similarity_matrix",
+    "plot_temperature_softmax",
+    "plot_tsne",
+    "small_cnn_encoder",
+    "softmax_with_temperature",
+]

@@ -19,8 +19,8 @@ def load_digits(
     scikit-learn, so nothing is downloaded. Plain 8x8 digits are too easy to teach with: a
     linear probe on the features of a *random* CNN already reaches ~96-99%, leaving nothing
     for self-supervised learning to show. So each digit is resized to `digit_size` and
-    drawn at a random position, with random gray levels for stroke and background (either
-    polarity), on a background with Gaussian noise. Position, contrast and noise are
+    drawn at a random position, with random gray levels for stroke and background (the
+    stroke brighter), on a background with Gaussian noise. Position, contrast and noise are
     nuisances that dominate a random encoder's features and that SimCLR's augmentations
     (crop, colour jitter) teach the encoder to ignore. The images have 3 identical channels
     so that RGB encoders and augmentations apply unchanged. The rendering is deterministic
@@ -104,21 +104,18 @@ def _render(digits, image_size, noise, rng):
 
 
 def _contrasting_colours(count, rng):
-    """Random gray levels for the digit and the background, at least 0.4 apart.
+    """Random gray levels: a stroke at least 0.4 brighter than its background.
 
     Gray, not colour, on purpose: a random colour per image would identify each image,
     and telling images apart by colour is the easiest way to solve SimCLR's
     instance-discrimination task, so the encoder would learn colour instead of shape (the
     colour shortcut of SimCLR's Sec. 3; colour jitter at the CIFAR strength does not remove
-    it). Either polarity occurs (light on dark and dark on light).
+    it). For the same reason the polarity is fixed: no augmentation inverts an image, so
+    with both polarities the encoder would split the data into light-on-dark and
+    dark-on-light before anything else.
     """
-    foreground = rng.uniform(0, 1, count)
-    background = rng.uniform(0, 1, count)
-    for _ in range(1000):
-        weak = np.abs(foreground - background) < 0.4
-        if not weak.any():
-            break
-        background[weak] = rng.uniform(0, 1, int(weak.sum()))
+    background = rng.uniform(0.0, 0.6, count)
+    foreground = rng.uniform(background + 0.4, 1.0)
     return (np.repeat(foreground[:, None], 3, axis=1), np.repeat(background[:, None], 3, axis=1))
 
 

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Creates .venv (once) and installs ssl_keras with the three Keras backends, CPU builds.
+# Idempotent: a second run only checks that everything is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+  .venv/bin/python -m pip install --quiet --upgrade pip
+fi
+# torch first, pinned: 2.13.0 is a CPU build (a bare `torch` pulls a multi-GB CUDA build).
+# On a GPU machine, install the CUDA build you want before running this script.
+.venv/bin/python -m pip install --quiet "torch==2.13.0"
+.venv/bin/python -m pip install --quiet -e ".[jax,tensorflow,test]"
+.venv/bin/python -c "import keras, jax, tensorflow, torch; print('keras', keras.__version__, '| jax', jax.__version__, '| tensorflow', tensorflow.__version__, '| torch', torch.__version__)" 2>/dev/null
