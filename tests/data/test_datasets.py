@@ -9,7 +9,7 @@ from ssl_keras.data import load_cifar10, load_dataset, load_digits
 
 def test_digits_shapes_types_and_split():
     (x_train, y_train), (x_test, y_test) = load_digits()
-    assert x_train.shape[1:] == (32, 32, 3) and x_train.dtype == np.uint8
+    assert x_train.shape[1:] == (16, 16, 3) and x_train.dtype == np.uint8
     assert len(x_train) + len(x_test) == 1797
     assert abs(len(x_test) / 1797 - 0.3) < 0.01
     # Stratified: each class keeps ~30% of its images in the test split.
@@ -105,3 +105,12 @@ def test_load_dataset_by_name():
     assert len(class_names) == 10 and x_train.ndim == 4
     with pytest.raises(ValueError, match="digits"):
         load_dataset("imagenet")
+
+
+def test_digits_stroke_is_brighter_than_background():
+    (x_train, _), _ = load_digits(noise=0.0)
+    gray = x_train[..., 0].astype(float)
+    # Without noise each image holds its background level (the minimum) and, at the
+    # centre of the strokes, its stroke level (the maximum), at least 0.4 * 255 apart.
+    assert np.all(gray.max(axis=(1, 2)) - gray.min(axis=(1, 2)) >= 0.4 * 255 - 2)
+    np.testing.assert_array_equal(x_train[..., 0], x_train[..., 2])
