@@ -80,10 +80,12 @@ def nt_xent(z_a, z_b, temperature: float = 0.5):
 
 
 def positive_rank(z_a, z_b):
-    """Rank of each anchor's positive among its 2N-1 candidates (1 is best).
+    """Expected rank of each anchor's positive among its 2N-1 candidates (1 is best).
 
-    The rank is `1 + #{k != i, k != j : sim(z_i, z_k) > sim(z_i, z_j)}`; ties count in
-    the positive's favour. Rank 1 means the contrastive top-1 prediction is right.
+    With `g` candidates strictly more similar to the anchor than its positive and `t`
+    other candidates exactly as similar, the rank with ties broken uniformly at random
+    is `1 + g + t / 2` in expectation. Without ties this is the plain rank; for a
+    collapsed representation (all similarities equal) it is N, chance level, not 1.
 
     Args:
         z_a: `(N, d)` embeddings of the first views.
@@ -93,10 +95,11 @@ def positive_rank(z_a, z_b):
         float32 tensor of shape `(2N,)` with values in `[1, 2N - 1]`.
     """
     similarity, self_mask, positive_mask = two_view_similarities(z_a, z_b)
-    positive = positive_values(similarity, positive_mask)
-    candidates = ops.logical_not(ops.logical_or(self_mask, positive_mask))
-    beats = ops.logical_and(candidates, ops.greater(similarity, positive[:, None]))
-    return 1.0 + ops.sum(ops.cast(beats, "float32"), axis=-1)
+    positive = positive_values(similarity, positive_mask)[:, None]
+    candidates = ops.cast(ops.logical_not(ops.logical_or(self_mask, positive_mask)), "float32")
+    greater = ops.cast(ops.greater(similarity, positive), "float32") * candidates
+    tied = ops.cast(ops.equal(similarity, positive), "float32") * candidates
+    return 1.0 + ops.sum(greater, axis=-1) + 0.5 * ops.sum(tied, axis=-1)
 
 
 def nt_xent_logits(z_a, z_b, temperature: float = 0.5):

@@ -160,9 +160,12 @@ def test_logits_reproduce_the_loss_and_rank(rng):
     np.testing.assert_array_equal(to_numpy(positive_rank(z_a, z_b)), rank_from_logits)
 
 
-def test_rank_is_one_for_perfect_views():
+def test_rank_is_one_for_perfect_views_and_chance_when_collapsed():
     z = np.eye(4, dtype="float32")
     np.testing.assert_array_equal(to_numpy(positive_rank(z, z)), np.ones(8))
+    # All 2N-1 candidates tie: the expected rank with random tie-breaking is N.
+    collapsed = np.ones((4, 3), "float32")
+    np.testing.assert_array_equal(to_numpy(positive_rank(collapsed, collapsed)), np.full(8, 4.0))
 
 
 @pytest.mark.parametrize(

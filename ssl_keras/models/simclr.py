@@ -1,0 +1,443 @@
+"""SimCLR as a `keras.Model`: `model.compile(optimizer)`, then `model.fit(images)`."""
+
+import math
+import numbers
+
+import keras
+from keras import ops
+
+from ssl_keras.layers.projection_head import ProjectionHead
+from ssl_keras.layers.simclr_augmentation import SimCLRAugmentation
+from ssl_keras.losses.nt_xent import nt_xent, nt_xent_logits
+from ssl_keras.losses.positives_only import positives_only_loss
+from ssl_keras.ops.similarity import l2_normalize
+
+OBJECTIVES = ("nt_xent", "positives_only")
+TOP_K = (1, 5)
+# Names of the metrics that only exist with an online linear probe and only make sense
+# when labels are given.
+PROBE_METRIC_NAMES = ("probe_loss", "probe_accuracy")
+
+
+@keras.saving.register_keras_serializable(package="ssl_keras")
+class SimCLR(keras.Model):
+    """SimCLR: contrastive pretraining of an encoder on two augmented views per image.
+
+    "SimCLR learns representations by maximizing agreement between differently augmented
+    views of the same data example via a contrastive loss in the latent space" (Chen et
+    al., 2020). For a batch of N images the model draws two views `x_a = t(x)`,
+    `x_b = t'(x)` with the `augmentation`, encodes both (`h = f(x)`, the `encoder`),
+    projects them (`z = g(h)`, the `projection_head`) and minimises NT-Xent on the 2N
+    projections: each view must find its partner among the 2N - 1 other views.
+
+    Training is plain Keras, identical on the JAX, TensorFlow and PyTorch backends:
+    `model.compile(optimizer=...)` (no `loss`: the objective is built in) and
+    `model.fit(images)`, or `model.fit(images, labels)` to also train the online linear
+    probe. The whole step (augmentation included) runs on the device and jit-compiles;
+    the objective is computed in `compute_loss`, not in a backend-specific `train_step`.
+
+    Metrics (reset every epoch, shown in the progress bar and `History`; `val_` prefixed
+    in `evaluate`/validation):
+    - `loss`: the total loss minimised (`ssl_loss` + `probe_loss` + regularisation).
+    - `ssl_loss`: the self-supervised objective (NT-Xent, or the positives-only loss).
+    - `top1_accuracy`, `top5_accuracy`: how often the positive is the best (among the 5
+      best) of the 2N - 1 candidates of an anchor, by cosine similarity; chance is
+      `k / (2N - 1)`.
+    - `positive_rank`: the positive's mean rank among the 2N - 1 candidates (1 is best,
+      N is chance). Ties are broken uniformly at random in expectation (see
+      `contrastive_ranking`), so a collapsed encoder scores chance, not perfection.
+    - `embedding_std`: the collapse monitor, `embedding_std(z)`: about `1 / sqrt(d)` for
+      well spread projections of dimension d, about 0 when they have collapsed.
+    - `temperature`: the temperature used (useful when it is learned).
+    - `probe_loss`, `probe_accuracy`: the online linear probe's cross-entropy and accuracy
+      on the training views; only with `num_classes` and when labels are given.
+
+    Design notes and departures from the paper:
+    - The two views are concatenated into one batch of 2N images for a single encoder
+      pass, as in SimCLR's reference code; BatchNorm statistics are therefore computed
+      over both views together (2N samples). SimCLR additionally synchronises BatchNorm
+      across accelerators ("global BN"); on one device this is the same thing.
+    - The views are drawn in `evaluate()` and `predict()` as well (the task is defined
+      on them); the encoder and head run in inference mode there. For deterministic
+      features of un-augmented images use `model.encoder`.
+    - The online probe is a `Dense(num_classes)` on `stop_gradient(h)` of both views
+      (labels repeated), as in SimCLR's reference code (`lineareval_while_pretraining`);
+      it trains with the same optimizer but never changes the encoder. Fitting a model
+      that has a probe without labels makes Keras warn that the probe's weights get no
+      gradient: expected, they are simply not updated.
+    - A learned temperature is parametrised as `tau = exp(log_tau)` (positive by
+      construction, scale-free updates, as CLIP's logit scale) and clamped to
+      `temperature_bounds` in the forward pass, so the value used always stays within
+      them; outside the bounds the clamp passes no gradient.
+    - `sample_weight` is ignored: every image is one contrastive sample.
+    - Under mixed precision the projections and probe logits are cast to float32 before
+      the losses; the losses themselves are computed in float32.
+
+    Args:
+        encoder: the encoder `f`, a Keras model mapping images to `(batch, dim)`
+            features, e.g. `small_cnn_encoder()`, `cifar_resnet18_encoder()` or
+            `backbone_encoder(...)`. It is trained in place and exposed as
+            `model.encoder` for downstream use.
+        projection_head: the projection head `g`, a layer mapping `(batch, dim)` to
+            `(batch, d)`. Defaults to `ProjectionHead()` (Linear-BN-ReLU-Linear,
+            512 -> 128). `keras.layers.Identity()` trains on the representation itself.
+        augmentation: a layer mapping images to a pair of views `(view_a, view_b)`, both
+            shaped like the encoder's input. Defaults to
+            `SimCLRAugmentation(preset="cifar")`. Inputs given as a pair
+            `(view_a, view_b)` of pre-made views skip it.
+        temperature: the NT-Xent temperature tau > 0, or its initial value if learned.
+            Defaults to 0.5 (SimCLR's value for CIFAR-10).
+        learn_temperature: whether tau is a trainable weight. Defaults to `False`.
+        temperature_bounds: `(minimum, maximum)` of a learned temperature. Defaults to
+            `(0.01, 1.0)`.
+        num_classes: number of classes of the online linear probe; `None` (default)
+            means no probe.
+        objective: `"nt_xent"` (SimCLR) or `"positives_only"` (pull positives together
+            without negatives: the representation-collapse experiment). Named
+            `objective` because `Model.loss` holds `compile()`'s loss, which SimCLR
+            does not use.
+        **kwargs: `keras.Model` keyword arguments, such as `name`.
+
+    Call arguments:
+        inputs: images `(batch, height, width, channels)` with values in `[0, 255]`, or
+            a tuple `(view_a, view_b)` of such batches.
+        training: Python boolean, passed to the encoder and head (BatchNorm mode).
+
+    Returns:
+        A dict of `(batch, ...)` tensors: `"h_a"`, `"h_b"` (encoder features of the two
+        views), `"z_a"`, `"z_b"` (projections) and, with a probe, `"probe_logits_a"`,
+        `"probe_logits_b"`.
+
+    Raises:
+        ValueError: if `temperature` is not > 0, `temperature_bounds` is not
+            `0 < minimum <= maximum`, a learned `temperature` lies outside its bounds,
+            `num_classes` is not a positive integer, `objective` is unknown, or the
+            inputs are neither a rank-4 image batch nor a pair of them.
+
+    Example:
+    >>> import numpy as np
+    >>> from ssl_keras.models import SimCLR, small_cnn_encoder
+    >>> images = np.random.randint(0, 256, (64, 32, 32, 3)).astype("uint8")
+    >>> model = SimCLR(small_cnn_encoder(), temperature=0.5)
+    >>> model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    >>> history = model.fit(images, batch_size=32, epochs=1)  # doctest: +SKIP
+    >>> features = model.encoder.predict(images)  # (64, 256)  # doctest: +SKIP
+
+    Reference:
+        Chen, Kornblith, Norouzi, Hinton. A Simple Framework for Contrastive Learning of
+        Visual Representations. ICML 2020.
+    """
+
+    def __init__(
+        self,
+        encoder: keras.Model,
+        projection_head: keras.layers.Layer | None = None,
+        augmentation: keras.layers.Layer | None = None,
+        temperature: float = 0.5,
+        learn_temperature: bool = False,
+        temperature_bounds: tuple[float, float] = (0.01, 1.0),
+        num_classes: int | None = None,
+        objective: str = "nt_xent",
+        **kwargs,
+    ):
+        _check_arguments(temperature, learn_temperature, temperature_bounds, num_classes)
+        if objective not in OBJECTIVES:
+            raise ValueError(
+                f"`objective` should be one of {OBJECTIVES}. Received: objective={objective!r}"
+            )
+        super().__init__(**kwargs)
+        if projection_head is None:
+            projection_head = ProjectionHead(name="projection_head")
+        if augmentation is None:
+            augmentation = SimCLRAugmentation(preset="cifar", name="augmentation")
+        self.encoder = encoder
+        self.projection_head = projection_head
+        self.augmentation = augmentation
+        self.temperature = float(temperature)
+        self.learn_temperature = bool(learn_temperature)
+        self.temperature_bounds = tuple(float(bound) for bound in temperature_bounds)
+        self.num_classes = None if num_classes is None else int(num_classes)
+        self.objective = objective
+
+        self.linear_probe = None
+        if self.num_classes is not None:
+            self.linear_probe = keras.layers.Dense(self.num_classes, name="linear_probe")
+        self.log_temperature = None
+        if self.learn_temperature:
+            self.log_temperature = self.add_weight(
+                shape=(),
+                initializer=keras.initializers.Constant(math.log(self.temperature)),
+                trainable=True,
+                name="log_temperature",
+            )
+
+        self.ssl_loss_tracker = keras.metrics.Mean(name="ssl_loss")
+        self.top1_accuracy_tracker = keras.metrics.Mean(name="top1_accuracy")
+        self.top5_accuracy_tracker = keras.metrics.Mean(name="top5_accuracy")
+        self.positive_rank_tracker = keras.metrics.Mean(name="positive_rank")
+        self.embedding_std_tracker = keras.metrics.Mean(name="embedding_std")
+        self.temperature_tracker = keras.metrics.Mean(name="temperature")
+        if self.linear_probe is not None:
+            self.probe_loss_tracker = keras.metrics.Mean(name="probe_loss")
+            self.probe_accuracy_tracker = keras.metrics.Mean(name="probe_accuracy")
+
+    def build(self, input_shape):
+        image_shape = input_shape
+        if _is_pair(input_shape) and not isinstance(input_shape[0], (int, type(None))):
+            image_shape = input_shape[0]
+        if not self.encoder.built:
+            self.encoder.build(image_shape)
+        feature_shape = self._encoder_output_shape(image_shape)
+        if not self.projection_head.built:
+            self.projection_head.build(feature_shape)
+        if self.linear_probe is not None and not self.linear_probe.built:
+            self.linear_probe.build(feature_shape)
+        self.built = True
+
+    def _encoder_output_shape(self, image_shape):
+        # A functional encoder knows its output shape; that also covers augmentations
+        # that change the image size (the encoder's input, not the raw images, counts).
+        try:
+            shape = self.encoder.output_shape
+            if isinstance(shape, tuple) and len(shape) == 2:
+                return shape
+        except (AttributeError, ValueError):
+            pass
+        return tuple(self.encoder.compute_output_shape(tuple(image_shape)))
+
+    def current_temperature(self):
+        """The temperature used by the loss, as a float32 scalar tensor.
+
+        Fixed temperature: `temperature`. Learned: `exp(log_tau)` clamped to
+        `temperature_bounds`.
+        """
+        if self.log_temperature is None:
+            return ops.convert_to_tensor(self.temperature, dtype="float32")
+        minimum, maximum = self.temperature_bounds
+        log_temperature = ops.clip(
+            ops.cast(self.log_temperature, "float32"), math.log(minimum), math.log(maximum)
+        )
+        return ops.exp(log_temperature)
+
+    def call(self, inputs, training=None):
+        view_a, view_b = self._views(inputs)
+        # One encoder pass over both views (2N images): BatchNorm sees both views.
+        views = ops.concatenate([view_a, view_b], axis=0)
+        features = self.encoder(views, training=training)
+        projections = self.projection_head(features, training=training)
+        h_a, h_b = ops.split(features, 2, axis=0)
+        z_a, z_b = ops.split(projections, 2, axis=0)
+        outputs = {"h_a": h_a, "h_b": h_b, "z_a": z_a, "z_b": z_b}
+        if self.linear_probe is not None:
+            probe_logits = self.linear_probe(ops.stop_gradient(features))
+            outputs["probe_logits_a"], outputs["probe_logits_b"] = ops.split(
+                probe_logits, 2, axis=0
+            )
+        return outputs
+
+    def _views(self, inputs):
+        if isinstance(inputs, (list, tuple)):
+            if len(inputs) != 2:
+                raise ValueError(
+                    "`SimCLR` expects images (batch, height, width, channels) or a pair "
+                    f"(view_a, view_b) of them. Received: {len(inputs)} inputs"
+                )
+            views = tuple(inputs)
+        else:
+            if len(inputs.shape) != 4:
+                raise ValueError(
+                    "`SimCLR` expects images of shape (batch, height, width, channels). "
+                    f"Received: inputs.shape={tuple(inputs.shape)}"
+                )
+            # Views are drawn whatever `training` says: they define the task, so the
+            # loss in `evaluate()` is measured on views too.
+            views = self.augmentation(inputs, training=True)
+            if not isinstance(views, (list, tuple)) or len(views) != 2:
+                raise ValueError(
+                    "`augmentation` should return a pair of views (view_a, view_b). "
+                    f"Received: {type(views).__name__}"
+                )
+        for view in views:
+            if len(view.shape) != 4:
+                raise ValueError(
+                    "Each view should have shape (batch, height, width, channels). "
+                    f"Received: view.shape={tuple(view.shape)}"
+                )
+        return views
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """NT-Xent (or positives-only) + online probe + regularisation; updates metrics.
+
+        Backend-agnostic: Keras calls it inside the train/test step of every backend.
+        `sample_weight` is ignored.
+        """
+        del x, sample_weight, training
+        z_a = ops.cast(y_pred["z_a"], "float32")
+        z_b = ops.cast(y_pred["z_b"], "float32")
+        temperature = self.current_temperature()
+        if self.objective == "nt_xent":
+            ssl_loss = nt_xent(z_a, z_b, temperature)
+        else:
+            ssl_loss = positives_only_loss(z_a, z_b)
+        total_loss = ssl_loss
+
+        detached_a = ops.stop_gradient(z_a)
+        detached_b = ops.stop_gradient(z_b)
+        ranking = contrastive_ranking(detached_a, detached_b, top_k=TOP_K)
+        self.ssl_loss_tracker.update_state(ops.stop_gradient(ssl_loss))
+        self.top1_accuracy_tracker.update_state(ranking["top1_accuracy"])
+        self.top5_accuracy_tracker.update_state(ranking["top5_accuracy"])
+        self.positive_rank_tracker.update_state(ranking["rank"])
+        self.embedding_std_tracker.update_state(
+            embedding_std(ops.concatenate([detached_a, detached_b], axis=0))
+        )
+        self.temperature_tracker.update_state(ops.stop_gradient(temperature))
+
+        if self.linear_probe is not None and y is not None:
+            if len(y.shape) > 2 or (len(y.shape) == 2 and y.shape[-1] != 1):
+                raise ValueError(
+                    "The labels of the online probe should be integer class indices of shape "
+                    f"(batch,) or (batch, 1). Received: y.shape={tuple(y.shape)}"
+                )
+            labels = ops.reshape(ops.cast(y, "int32"), (-1,))
+            labels = ops.concatenate([labels, labels], axis=0)
+            logits = ops.cast(
+                ops.concatenate([y_pred["probe_logits_a"], y_pred["probe_logits_b"]], axis=0),
+                "float32",
+            )
+            probe_loss = ops.mean(
+                keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+            )
+            correct = ops.equal(ops.cast(ops.argmax(logits, axis=-1), "int32"), labels)
+            self.probe_loss_tracker.update_state(ops.stop_gradient(probe_loss))
+            self.probe_accuracy_tracker.update_state(ops.cast(correct, "float32"))
+            total_loss = total_loss + probe_loss
+
+        # Regularisation losses of the encoder/head (kernel_regularizer, add_loss).
+        for extra_loss in self.losses:
+            total_loss = total_loss + ops.cast(ops.sum(extra_loss), "float32")
+        return total_loss
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        results = super().compute_metrics(x, y, y_pred, sample_weight)
+        if y is None:
+            # Without labels the probe metrics were not updated: leave them out of the
+            # logs instead of reporting zeros.
+            results = {
+                key: value for key, value in results.items() if key not in PROBE_METRIC_NAMES
+            }
+        return results
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "encoder": keras.saving.serialize_keras_object(self.encoder),
+                "projection_head": keras.saving.serialize_keras_object(self.projection_head),
+                "augmentation": keras.saving.serialize_keras_object(self.augmentation),
+                "temperature": self.temperature,
+                "learn_temperature": self.learn_temperature,
+                "temperature_bounds": list(self.temperature_bounds),
+                "num_classes": self.num_classes,
+                "objective": self.objective,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        for key in ("encoder", "projection_head", "augmentation"):
+            config[key] = keras.saving.deserialize_keras_object(
+                config[key], custom_objects=custom_objects
+            )
+        return cls(**config)
+
+
+def contrastive_ranking(z_a, z_b, top_k: tuple[int, ...] = TOP_K) -> dict:
+    """Where each anchor's positive ranks among its 2N - 1 candidates, by cosine similarity.
+
+    For anchor `i` of the 2N views `[z_a; z_b]`, let `g` be the number of candidates
+    strictly more similar to it than its positive and `t` the number of other candidates
+    exactly as similar (ties). Breaking ties uniformly at random, the positive's expected
+    rank is `1 + g + t / 2` and the probability that it is among the `k` best is
+    `clip((k - g) / (t + 1), 0, 1)`. Without ties these are the usual rank and top-k
+    hit; with every candidate tied (collapsed embeddings) they are chance level, N and
+    `k / (2N - 1)`, rather than a perfect score.
+
+    The candidates and the positive's position come from `nt_xent_logits`, so this is
+    exactly the classification problem NT-Xent solves (the temperature does not change
+    the ranking).
+
+    Args:
+        z_a: `(N, d)` embeddings of the first views.
+        z_b: `(N, d)` embeddings of the second views.
+        top_k: the values of k for which a top-k accuracy is returned.
+
+    Returns:
+        Dict of float32 tensors of shape `(2N,)`: `"rank"` (in `[1, 2N - 1]`) and
+        `"top{k}_accuracy"` (in `[0, 1]`) for each k.
+    """
+    logits, positive_index = nt_xent_logits(z_a, z_b, temperature=1.0)
+    positive = ops.take_along_axis(logits, ops.expand_dims(positive_index, -1), axis=-1)
+    greater = ops.sum(ops.cast(ops.greater(logits, positive), "float32"), axis=-1)
+    # The positive equals itself: remove it from the ties.
+    ties = ops.sum(ops.cast(ops.equal(logits, positive), "float32"), axis=-1) - 1.0
+    result = {"rank": 1.0 + greater + 0.5 * ties}
+    for k in top_k:
+        result[f"top{k}_accuracy"] = ops.clip((float(k) - greater) / (ties + 1.0), 0.0, 1.0)
+    return result
+
+
+def embedding_std(embeddings):
+    """Collapse monitor: std over the batch of L2-normalised embeddings, averaged over dims.
+
+    For `n` embeddings of dimension `d` spread uniformly on the unit sphere each
+    coordinate has variance `1 / d`, so the value is about `1 / sqrt(d)`; if every
+    embedding is the same vector (complete collapse) it is 0. This is Lightly's
+    `std_of_l2_normalized`, with the population (1 / n) standard deviation.
+
+    Args:
+        embeddings: `(n, d)` tensor.
+
+    Returns:
+        float32 scalar tensor.
+    """
+    normalized = l2_normalize(ops.cast(embeddings, "float32"), axis=-1)
+    return ops.mean(ops.std(normalized, axis=0))
+
+
+def _is_pair(value) -> bool:
+    return isinstance(value, (list, tuple)) and len(value) == 2
+
+
+def _check_arguments(temperature, learn_temperature, temperature_bounds, num_classes) -> None:
+    if (
+        isinstance(temperature, bool)
+        or not isinstance(temperature, numbers.Real)
+        or not temperature > 0
+    ):
+        raise ValueError(f"`temperature` should be > 0. Received: temperature={temperature}")
+    if (
+        not isinstance(temperature_bounds, (list, tuple))
+        or len(temperature_bounds) != 2
+        or not 0 < temperature_bounds[0] <= temperature_bounds[1]
+    ):
+        raise ValueError(
+            "`temperature_bounds` should be (minimum, maximum) with 0 < minimum <= "
+            f"maximum. Received: temperature_bounds={temperature_bounds}"
+        )
+    if learn_temperature and not (temperature_bounds[0] <= temperature <= temperature_bounds[1]):
+        raise ValueError(
+            "A learned `temperature` should start within `temperature_bounds`. "
+            f"Received: temperature={temperature}, temperature_bounds={temperature_bounds}"
+        )
+    if num_classes is not None and (
+        isinstance(num_classes, bool)
+        or not isinstance(num_classes, numbers.Integral)
+        or num_classes < 1
+    ):
+        raise ValueError(
+            f"`num_classes` should be a positive integer or None. Received: "
+            f"num_classes={num_classes}"
+        )

@@ -1,0 +1,71 @@
+"""The small CNN encoder shared by the course notebooks (3 conv blocks, 256-d output)."""
+
+import keras
+
+from ssl_keras.models._checks import check_image_shape, check_positive_int
+
+
+def small_cnn_encoder(
+    input_shape: tuple[int, int, int] = (32, 32, 3),
+    output_dim: int = 256,
+    width: int = 64,
+    name: str = "small_cnn_encoder",
+) -> keras.Model:
+    """The course's small CNN: three conv blocks and global average pooling.
+
+    Every experiment of the course (random baseline, pretext tasks, SimCLR) shares this
+    backbone so that their linear-probe accuracies are comparable. Each block is
+    `Conv3x3-BN-ReLU-Conv3x3-BN-ReLU-MaxPool2x2`; the blocks have `width`, `2 * width` and
+    `output_dim` channels (64, 128, 256 by default), and a global average pooling turns the
+    last feature map into the representation `h` (256-d). At 32x32 the feature maps are
+    32, 16 and 8 pixels wide in the three blocks (4 after the last pooling); the default
+    model has about 1.15M parameters.
+
+    The model starts with `Rescaling(1 / 255)`, so it takes raw images with values in
+    `[0, 255]` (uint8 or float), like the rest of ssl_keras.
+
+    Args:
+        input_shape: `(height, width, channels)` of the images; the spatial size may be
+            `None` (any size >= 8 works, the three poolings halve it). Defaults to
+            `(32, 32, 3)`.
+        output_dim: channels of the last block, which is the representation's dimension.
+            Defaults to 256.
+        width: channels of the first block (the second has `2 * width`). Small values
+            (e.g. 8) give a toy model for tests. Defaults to 64.
+        name: name of the model.
+
+    Returns:
+        A functional `keras.Model` mapping images `(batch, height, width, channels)` to
+        representations `(batch, output_dim)`.
+
+    Raises:
+        ValueError: if `output_dim` or `width` is not a positive integer, or `input_shape`
+            is not `(height, width, channels)`.
+
+    Example:
+    >>> import numpy as np
+    >>> encoder = small_cnn_encoder(input_shape=(16, 16, 3), output_dim=32, width=8)
+    >>> encoder(np.zeros((2, 16, 16, 3), "uint8")).shape
+    (2, 32)
+    """
+    output_dim = check_positive_int(output_dim, "output_dim")
+    width = check_positive_int(width, "width")
+    input_shape = check_image_shape(input_shape)
+    inputs = keras.Input(shape=input_shape, name="images")
+    x = keras.layers.Rescaling(1.0 / 255.0, name="rescaling")(inputs)
+    for block, filters in enumerate((width, 2 * width, output_dim), start=1):
+        for conv in (1, 2):
+            prefix = f"block{block}_conv{conv}"
+            x = keras.layers.Conv2D(
+                filters,
+                3,
+                padding="same",
+                use_bias=False,
+                kernel_initializer="he_normal",
+                name=prefix,
+            )(x)
+            x = keras.layers.BatchNormalization(name=f"{prefix}_batch_norm")(x)
+            x = keras.layers.ReLU(name=f"{prefix}_relu")(x)
+        x = keras.layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
+    outputs = keras.layers.GlobalAveragePooling2D(name="global_average_pool")(x)
+    return keras.Model(inputs, outputs, name=name)
