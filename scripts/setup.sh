@@ -11,5 +11,10 @@ fi
 # torch first, pinned: 2.13.0 is a CPU build (a bare `torch` pulls a multi-GB CUDA build).
 # On a GPU machine, install the CUDA build you want before running this script.
 .venv/bin/python -m pip install --quiet "torch==2.13.0"
-.venv/bin/python -m pip install --quiet -e ".[jax,tensorflow,test]"
+.venv/bin/python -m pip install --quiet "tensorflow-cpu~=2.21.0" -e ".[jax,tensorflow,test]"
+# keras-hub (CLIP, DINOv2 backbones) without its dependency tensorflow-text's pull of the
+# full `tensorflow` package: tensorflow-cpu provides the same module. Versions matched to
+# tensorflow-cpu 2.21. Tests that need keras-hub skip where it is missing.
+.venv/bin/python -m pip install --quiet --no-deps "keras-hub==0.32.0" "tensorflow-text==2.21.1"
+.venv/bin/python -m pip install --quiet regex tokenizers
 .venv/bin/python -c "import keras, jax, tensorflow, torch; print('keras', keras.__version__, '| jax', jax.__version__, '| tensorflow', tensorflow.__version__, '| torch', torch.__version__)" 2>/dev/null

@@ -6,10 +6,12 @@ torch backends (pick one with `KERAS_BACKEND`).
 Subpackages: `ssl_keras.ops` (similarities, temperature softmax), `ssl_keras.losses`
 (NT-Xent and relatives), `ssl_keras.layers` (SimCLR augmentations, projection head),
 `ssl_keras.models` (encoders, SimCLR), `ssl_keras.evaluation` (features, linear probe,
-kNN, plots), `ssl_keras.data` (CIFAR-10, the embedded digits dataset).
+kNN, plots), `ssl_keras.data` (CIFAR-10, the embedded digits dataset), `ssl_keras.clip`
+(offline mini-CLIP), `ssl_keras.foundation` (MAE, DINOv2/ViT attention and PCA tools),
+`ssl_keras.pretext` (rotation, jigsaw, colorization).
 """
 
-from ssl_keras import data, evaluation, layers, losses, models, ops
+from ssl_keras import clip, data, evaluation, foundation, layers, losses, models, ops
 from ssl_keras.data import load_cifar10, load_digits
 from ssl_keras.evaluation import (
     extract_features,
@@ -22,21 +24,29 @@ from ssl_keras.evaluation import (
 )
 from ssl_keras.layers import ProjectionHead, SimCLRAugmentation
 from ssl_keras.losses import NTXent, nt_xent
-from ssl_keras.models import SimCLR, cifar_resnet18_encoder, small_cnn_encoder
+from ssl_keras.models import (
+    CLIPZeroShotClassifier,
+    SimCLR,
+    cifar_resnet18_encoder,
+    small_cnn_encoder,
+)
 from ssl_keras.ops import cosine_similarity, pairwise_cosine_similarity, softmax_with_temperature
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CLIPZeroShotClassifier",
     "NTXent",
     "ProjectionHead",
     "SimCLR",
     "SimCLRAugmentation",
     "cifar_resnet18_encoder",
     "cosine_similarity",
+    "clip",
     "data",
     "evaluation",
     "extract_features",
+    "foundation",
     "knn_accuracy",
     "layers",
     "linear_probe",

@@ -3,14 +3,17 @@ Keras / keras-hub backbone, and SimCLR."""
 
 from ssl_keras.models.backbone_encoder import backbone_encoder
 from ssl_keras.models.cifar_resnet import cifar_resnet18_encoder
+from ssl_keras.models.clip_zero_shot import CLIPZeroShotClassifier, keras_hub_clip_encoders
 from ssl_keras.models.simclr import SimCLR, contrastive_ranking, embedding_std
 from ssl_keras.models.small_cnn import small_cnn_encoder
 
 __all__ = [
+    "CLIPZeroShotClassifier",
     "SimCLR",
     "backbone_encoder",
     "cifar_resnet18_encoder",
     "contrastive_ranking",
     "embedding_std",
+    "keras_hub_clip_encoders",
     "small_cnn_encoder",
 ]
