@@ -94,7 +94,7 @@ def _render(digits, image_size, noise, rng):
     count, size = digits.shape[:2]
     foreground, background = _contrasting_colours(count, rng)
     images = np.broadcast_to(background[:, None, None, :], (count, image_size, image_size, 3))
-    images = images + rng.normal(0.0, noise, (count, image_size, image_size, 3))
+    images = images + rng.normal(0.0, noise, (count, image_size, image_size, 1))
     offsets = rng.integers(0, image_size - size + 1, size=(count, 2))
     for i, (top, left) in enumerate(offsets):
         alpha = np.clip(digits[i], 0.0, 1.0)[..., None]

@@ -116,3 +116,9 @@ def test_digits_stroke_is_brighter_than_background():
     np.testing.assert_array_equal(background, gray.min(axis=1))
     assert np.all(gray.max(axis=1) > background + 0.2 * 255)
     np.testing.assert_array_equal(x_train[..., 0], x_train[..., 2])
+
+
+def test_digits_are_gray_with_noise_too():
+    (x_train, _), _ = load_digits()
+    np.testing.assert_array_equal(x_train[..., 0], x_train[..., 1])
+    np.testing.assert_array_equal(x_train[..., 0], x_train[..., 2])
