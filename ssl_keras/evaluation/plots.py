@@ -116,7 +116,7 @@ def plot_similarity_matrix(z_a, z_b=None, path: str | None = None, title: str | 
         axes.set_ylabel("embedding index")
         default_title = "Cosine similarity matrix"
     axes.set_title(title or default_title, fontsize=10)
-    _save(figure, path)
+    save_figure(figure, path)
     return figure
 
 
@@ -169,7 +169,7 @@ def plot_similarity_histograms(
     axes.set_ylabel("density")
     axes.legend(fontsize=8)
     axes.set_title(title or "Positive vs negative pair similarities", fontsize=10)
-    _save(figure, path)
+    save_figure(figure, path)
     return figure
 
 
@@ -247,7 +247,7 @@ def plot_temperature_softmax(
                       f"{probabilities[positive_index]:.2f}", ha="center", fontsize=8)
     all_axes[0].set_ylabel("softmax probability")
     figure.suptitle(title or "softmax(logits / τ)")
-    _save(figure, path)
+    save_figure(figure, path)
     return figure
 
 
@@ -353,7 +353,7 @@ def plot_tsne(
                 ncols=1 if len(classes) <= 20 else 2, frameon=False)
     axes.set_title(title or f"t-SNE of {num_points} features (perplexity {perplexity:g})",
                    fontsize=10)
-    _save(figure, path)
+    save_figure(figure, path)
     return figure
 
 
@@ -391,7 +391,8 @@ def _class_colors(num_classes: int):
     return [colormaps["viridis"](i / (num_classes - 1)) for i in range(num_classes)]
 
 
-def _save(figure: Figure, path: str | None) -> None:
+def save_figure(figure: Figure, path: str | None) -> None:
+    """Saves `figure` as a PNG at `path` (creating its folder); does nothing for `None`."""
     if path is None:
         return
     directory = os.path.dirname(os.fspath(path))

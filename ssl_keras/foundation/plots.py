@@ -5,22 +5,14 @@ As in `ssl_keras.evaluation.plots`, figures are `matplotlib.figure.Figure` objec
 without `pyplot` (no global state, headless-safe); `path` saves a PNG.
 """
 
-import os
 
 import keras
 import numpy as np
 from matplotlib.figure import Figure
 
+from ssl_keras.evaluation.plots import save_figure
+
 MAE_MASK_RATIOS = (0.25, 0.5, 0.75, 0.9)
-
-
-def _save(figure: Figure, path) -> None:
-    if path is None:
-        return
-    directory = os.path.dirname(os.fspath(path))
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-    figure.savefig(path, dpi=120, format="png")
 
 
 def _as_display_image(image) -> np.ndarray:
@@ -91,7 +83,7 @@ def plot_mae_reconstructions(
     for axis in axes.flat:
         _off(axis)
     figure.suptitle("Masked autoencoder reconstructions")
-    _save(figure, path)
+    save_figure(figure, path)
     return figure
 
 
@@ -129,7 +121,7 @@ def plot_attention_maps(
         axes[0, 2 + head].set_title(f"head {head}", fontsize=8)
     for axis in axes.flat:
         _off(axis)
-    _save(figure, path)
+    save_figure(figure, path)
     return figure
 
 
@@ -147,7 +139,7 @@ def plot_pca_features(images, pca_images, path=None, max_images: int = 8) -> Fig
         _off(axis)
     axes[0, 0].set_ylabel("image", fontsize=8)
     axes[1, 0].set_ylabel("PCA (RGB)", fontsize=8)
-    _save(figure, path)
+    save_figure(figure, path)
     return figure
 
 
@@ -184,5 +176,5 @@ def plot_attention_comparison(images, attention_by_model: dict, path=None, max_i
     axes[0, 0].set_title("image", fontsize=8)
     for axis in axes.flat:
         _off(axis)
-    _save(figure, path)
+    save_figure(figure, path)
     return figure
