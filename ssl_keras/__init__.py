@@ -11,7 +11,7 @@ kNN, plots), `ssl_keras.data` (CIFAR-10, the embedded digits dataset), `ssl_kera
 `ssl_keras.pretext` (rotation, jigsaw, colorization).
 """
 
-from ssl_keras import clip, data, evaluation, foundation, layers, losses, models, ops
+from ssl_keras import clip, data, evaluation, foundation, layers, losses, models, ops, pretext
 from ssl_keras.data import load_cifar10, load_digits
 from ssl_keras.evaluation import (
     extract_features,
@@ -58,6 +58,7 @@ __all__ = [
     "ops",
     "pairwise_cosine_similarity",
     "plot_similarity_histograms",
+    "pretext",
     "plot_similarity_matrix",
     "plot_temperature_softmax",
     "plot_tsne",

@@ -1,0 +1,114 @@
+"""The comparison of pretext tasks: plumbing on tiny data, the table, the plot, errors."""
+
+import numpy as np
+import pytest
+
+from ssl_keras.pretext import (
+    METHODS,
+    compare_pretext_tasks,
+    format_comparison_table,
+    plot_comparison,
+)
+from tests.pretext.helpers import tiny_images, toy_encoder
+
+METRIC_KEYS = {
+    "linear_probe_accuracy",
+    "linear_probe_train_accuracy",
+    "knn_accuracy",
+    "pretext_metric",
+    "pretext_value",
+    "epochs",
+    "train_time_s",
+}
+
+
+def _tiny_dataset():
+    images = tiny_images(16)
+    labels = np.arange(16) % 2
+    return (images, labels), (images[:8], labels[:8])
+
+
+def _compare(methods):
+    return compare_pretext_tasks(
+        _tiny_dataset(), epochs=1, methods=methods, probe_epochs=1, batch_size=16, width=4,
+        seed=0, verbose=0, encoder_builder=toy_encoder,
+    )
+
+
+def _check_results(results, methods):
+    assert list(results) == list(methods)
+    for method, metrics in results.items():
+        assert set(metrics) == METRIC_KEYS
+        for key in ("linear_probe_accuracy", "linear_probe_train_accuracy", "knn_accuracy"):
+            assert 0.0 <= metrics[key] <= 1.0
+        if method == "random_init":
+            assert metrics["pretext_value"] is None and metrics["epochs"] == 0
+        else:
+            assert np.isfinite(metrics["pretext_value"]) and metrics["epochs"] == 1
+
+
+def test_runs_on_tiny_data():
+    methods = ("random_init", "jigsaw")
+    _check_results(_compare(methods), methods)
+
+
+@pytest.mark.slow
+def test_runs_every_method_on_tiny_data():
+    _check_results(_compare(METHODS), METHODS)
+
+
+def test_table_lists_each_method_with_its_numbers():
+    results = {
+        "random_init": {"linear_probe_accuracy": 0.281, "knn_accuracy": 0.25,
+                        "pretext_metric": None, "pretext_value": None, "epochs": 0,
+                        "train_time_s": 0.0},
+        "rotation": {"linear_probe_accuracy": 0.5512, "knn_accuracy": 0.5,
+                     "pretext_metric": "rotation accuracy", "pretext_value": 0.9,
+                     "epochs": 3, "train_time_s": 12.4},
+        "colorization": {"linear_probe_accuracy": 0.45, "knn_accuracy": 0.4,
+                         "pretext_metric": "colorization MSE ([0, 1] units)",
+                         "pretext_value": 0.01234, "epochs": 3, "train_time_s": 7.0},
+    }
+    lines = format_comparison_table(results, course_reference=True).splitlines()
+    assert len(lines) == 2 + 3
+    assert lines[0].startswith("| Method | Linear probe | kNN")
+    assert lines[2] == "| random_init | 28.1% | 25.0% | - | 0 | 0 | ~28% |"
+    assert lines[3] == "| rotation | 55.1% | 50.0% | rotation accuracy 90.0% | 3 | 12 | ~55% |"
+    assert "colorization MSE ([0, 1] units) 0.0123" in lines[4]
+    assert all(line.count("|") == 8 for line in lines)
+
+
+def test_plot_is_saved(tmp_path):
+    results = {m: {"linear_probe_accuracy": 0.1 * i, "knn_accuracy": 0.05 * i}
+               for i, m in enumerate(METHODS)}
+    figure = plot_comparison(results, path=tmp_path / "comparison.png")
+    assert (tmp_path / "comparison.png").stat().st_size > 0
+    assert len(figure.axes[0].patches) == 2 * len(METHODS)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(methods=("rotation", "mae")), "methods"),
+        (dict(methods=()), "methods"),
+        (dict(rotation_mode="some"), "rotation_mode"),
+        (dict(epochs={"rotation": 1}, methods=("rotation", "jigsaw")), "Missing"),
+        (dict(epochs=0, methods=("rotation",)), "epochs"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(encoder_builder="small_cnn"), "encoder_builder"),
+    ],
+)
+def test_bad_arguments_raise(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        compare_pretext_tasks(_tiny_dataset(), **kwargs)
+
+
+def test_bad_datasets_raise():
+    images, labels = tiny_images(4, shape=(8, 12, 3)), np.zeros(4)
+    with pytest.raises(ValueError, match="square"):
+        compare_pretext_tasks(((images, labels), (images, labels)), methods=("random_init",))
+    images = tiny_images(4)
+    with pytest.raises(ValueError, match="one label"):
+        compare_pretext_tasks(((images, labels[:3]), (images, labels)), methods=("random_init",))
+    with pytest.raises(ValueError, match="dataset"):
+        compare_pretext_tasks(42, methods=("random_init",))
