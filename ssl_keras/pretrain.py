@@ -62,9 +62,11 @@ class PretrainConfig:
 PRESETS = {
     # A few minutes on a 2-core CPU.
     # kNN with k=20: k=200 (the literature's value, for 5,000 images a class) would span
-    # more than a whole class of the 1,258 training digits.
+    # more than a whole class of the 1,258 training digits. Temperature 0.2: measured on
+    # this preset (tensorflow, seed 0), 0.2 gave linear 87.9% / kNN 74.0% against 82-85% /
+    # 63-66% at SimCLR's CIFAR value 0.5 (random init: 53-66% / 56-63%).
     "digits": dict(encoder="small_cnn", width=32, epochs=40, batch_size=128,
-                   crop_min_scale=0.3, knn_k=20),
+                   crop_min_scale=0.3, knn_k=20, temperature=0.2),
     # The course setting: the small CNN, batch 256, 10 epochs (~60-70% linear probe).
     "cifar10": dict(encoder="small_cnn", width=64, epochs=10, batch_size=256,
                     learning_rate=1e-3, probe_epochs=50),
