@@ -8,18 +8,7 @@ and with prompt wordings never seen in training ("an image of a seven."). Chance
 Usage (about 1-3 minutes on 2 CPU cores):
     KERAS_BACKEND=jax python benchmarks/mini_clip_zero_shot.py [--epochs 12] [--seed 0]
 
-Measured (2026-11-23, the project's shared 2-core CPU machine under load, jax backend,
-defaults: 3,774 captioned pairs = 1,258 training digits x 3 captions, 12 epochs, batch 64,
-temperature 0.1; training 61 s, 1 min 22 s wall in all), zero-shot accuracy on the 539
-held-out test digits, chance 10%:
-    class names, training templates (ensemble)       91.5%
-    class names, unseen templates (ensemble)         90.4%
-    numerals,    unseen templates (ensemble)         89.4%
-    single unseen prompts ("an image of a {}." ...)  88.3% - 90.9%
-The unseen prompts contain words never seen in training ("an", "image", "sketch", "this",
-"is", "small", "written"). With 4 epochs: 86.6% (names, unseen templates). Same command
-with KERAS_BACKEND=tensorflow (other random streams, same seed): 77.7% / 77.2% / 75.5%
-(training 46 s): the run-to-run spread is large, the margin over chance is not in doubt.
+Measured figures, with the machine: benchmarks/RESULTS.md.
 """
 
 import argparse
