@@ -7,10 +7,11 @@ features (`ssl_keras.pretext.compare_pretext_tasks`). Prints the Markdown table 
 `--out`.
 
 Usage:
-    # Embedded digits (16x16, 1,258 training images), about 4-6 minutes on 2 busy CPU
-    # cores with JAX (the torch backend is several times slower on CPU here):
+    # Embedded digits (16x16, 1,258 training images), about 3 minutes on 2 idle CPU
+    # cores with JAX (the torch backend is several times slower on CPU here); figures in
+    # benchmarks/RESULTS.md:
     KERAS_BACKEND=jax python benchmarks/pretext_comparison.py --dataset digits \
-        --epochs 5 --width 16 --learning-rate 2e-3 --out runs/pretext_digits
+        --epochs 20 --width 16 --learning-rate 2e-3 --out runs/pretext_digits
     # CIFAR-10, the course's setting (width 64; a GPU is advised):
     python benchmarks/pretext_comparison.py --dataset cifar10 --data-dir DIR \
         --epochs 10 --width 64 --batch-size 256 --learning-rate 1e-3 --out runs/pretext_cifar10
@@ -41,7 +42,7 @@ def parse_args(argv=None):
     parser.add_argument("--dataset", choices=("digits", "cifar10"), default="digits")
     parser.add_argument("--data-dir", default=None,
                         help="folder holding CIFAR-10's cifar-10-batches-py (cifar10 only)")
-    parser.add_argument("--epochs", type=int, default=5, help="training epochs per method")
+    parser.add_argument("--epochs", type=int, default=20, help="training epochs per method")
     parser.add_argument("--probe-epochs", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--width", type=int, default=16,
