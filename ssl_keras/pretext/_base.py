@@ -46,7 +46,35 @@ def encoder_output_dim(encoder) -> int:
     return int(shape[-1])
 
 
-class PretextClassifier(keras.Model):
+class EncoderTask(keras.Model):
+    """Base of the pretext models: an `encoder` attribute, saved and loaded with the model.
+
+    Subclasses override `compile` only to fill in their defaults; Keras skips an
+    overridden `compile` when loading a saved model, so `compile_from_config` restores the
+    saved optimizer, loss and metrics here.
+    """
+
+    def compile_from_config(self, config):
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def get_config(self):
+        config = super().get_config()
+        config["encoder"] = keras.saving.serialize_keras_object(self.encoder)
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        config["encoder"] = keras.saving.deserialize_keras_object(
+            config["encoder"], custom_objects=custom_objects
+        )
+        return cls(**config)
+
+
+class PretextClassifier(EncoderTask):
     """An encoder followed by a linear head that classifies a pretext label.
 
     Subclasses fix `num_classes` (4 rotations, 24 permutations). `compile()` defaults to
@@ -93,24 +121,3 @@ class PretextClassifier(keras.Model):
         if metrics is None:
             metrics = ["accuracy"]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
-
-    def compile_from_config(self, config):
-        # `compile` is overridden (it only fills in defaults), so Keras would skip it when
-        # loading a saved model; restore the saved optimizer, loss and metrics here.
-        config = keras.saving.deserialize_keras_object(config)
-        self.compile(**config)
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
-
-    def get_config(self):
-        config = super().get_config()
-        config["encoder"] = keras.saving.serialize_keras_object(self.encoder)
-        return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        config["encoder"] = keras.saving.deserialize_keras_object(
-            config["encoder"], custom_objects=custom_objects
-        )
-        return cls(**config)

@@ -4,7 +4,12 @@ import keras
 import numpy as np
 from keras import ops
 
-from ssl_keras.pretext._base import check_encoder, check_images, encoder_output_dim
+from ssl_keras.pretext._base import (
+    EncoderTask,
+    check_encoder,
+    check_images,
+    encoder_output_dim,
+)
 
 # ITU-R BT.601 luma, the weights of ssl_keras.layers.RandomGrayscale and torchvision.
 LUMA_WEIGHTS = (0.2989, 0.587, 0.114)
@@ -85,7 +90,7 @@ def colorization_loss(y_true, y_pred):
 
 
 @keras.saving.register_keras_serializable(package="ssl_keras")
-class Colorization(keras.Model):
+class Colorization(EncoderTask):
     """Colorization: an encoder and a small decoder that predict colours from grayscale.
 
     The encoder sees the grayscale version of an image (its luma copied into 3 channels,
@@ -206,29 +211,8 @@ class Colorization(keras.Model):
             loss = colorization_loss
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
-    def compile_from_config(self, config):
-        config = keras.saving.deserialize_keras_object(config)
-        self.compile(**config)
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
-
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "encoder": keras.saving.serialize_keras_object(self.encoder),
-                "decoder_filters": list(self.decoder_filters),
-            }
-        )
-        return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        config["encoder"] = keras.saving.deserialize_keras_object(
-            config["encoder"], custom_objects=custom_objects
-        )
-        return cls(**config)
+        return {**super().get_config(), "decoder_filters": list(self.decoder_filters)}
 
 
 def _static_image_size(encoder) -> tuple[int, int]:
