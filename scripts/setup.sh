@@ -11,7 +11,7 @@ fi
 # torch first, pinned: 2.13.0 is a CPU build (a bare `torch` pulls a multi-GB CUDA build).
 # On a GPU machine, install the CUDA build you want before running this script.
 .venv/bin/python -m pip install --quiet "torch==2.13.0"
-.venv/bin/python -m pip install --quiet "tensorflow-cpu~=2.21.0" -e ".[jax,tensorflow,test]"
+.venv/bin/python -m pip install --quiet "tensorflow-cpu~=2.21.0" -e ".[jax,tensorflow,test,grading]"
 # keras-hub (CLIP, DINOv2 backbones) without its dependency tensorflow-text's pull of the
 # full `tensorflow` package: tensorflow-cpu provides the same module. Versions matched to
 # tensorflow-cpu 2.21. Tests that need keras-hub skip where it is missing.

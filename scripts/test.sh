@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore::DeprecationWarning
-.venv/bin/ruff check ssl_keras tests
+.venv/bin/ruff check ssl_keras tests autograder assignments benchmarks
 status=0
 for backend in ${BACKENDS:-jax tensorflow torch}; do
   echo "=== KERAS_BACKEND=$backend ==="
