@@ -96,6 +96,92 @@ def build_encoder(config: PretrainConfig, input_shape) -> keras.Model:
     )
 
 
+def make_optimizer(config: PretrainConfig, num_train: int) -> keras.optimizers.Optimizer:
+    """The SimCLR optimizer of the main job: AdamW, linear warmup then cosine decay.
+
+    With `steps = max(1, num_train // config.batch_size) * config.epochs`, the learning
+    rate rises linearly from 0 to `config.learning_rate` over `steps // 20` warmup steps,
+    then follows a cosine decay towards 1% of it over `steps` further steps (Keras's
+    `CosineDecay` counts its decay steps after the warmup, so training ends just short of
+    the floor). The decoupled weight decay is `config.weight_decay`.
+
+    Args:
+        config: the settings (`learning_rate`, `weight_decay`, `batch_size`, `epochs`).
+        num_train: number of training images.
+
+    Returns:
+        A fresh `keras.optimizers.AdamW`.
+    """
+    steps = max(1, num_train // config.batch_size) * config.epochs
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, steps, alpha=0.01, warmup_target=config.learning_rate,
+        warmup_steps=max(1, steps // 20),
+    )
+    return keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay)
+
+
+def train_simclr(
+    config: PretrainConfig,
+    x_train,
+    y_train=None,
+    augmentation: keras.layers.Layer | None = None,
+    objective: str = "nt_xent",
+    temperature: float | None = None,
+    num_classes: int | None = None,
+    callbacks: list | None = None,
+    verbose=None,
+):
+    """Builds, compiles and fits the SimCLR model of `config`, as the main job does.
+
+    Seeds everything with `config.seed`, builds the encoder of `config`
+    (`build_encoder`) and a `SimCLR` model around it, compiles it with `make_optimizer`
+    and fits it on `x_train` for `config.epochs` epochs of `config.batch_size` images,
+    shuffled. The labels `y_train`, if given, only train the online linear probe
+    (stop-gradient): the encoder never sees them.
+
+    Args:
+        config: the settings (see `PretrainConfig`; `config_for(dataset)` gives the
+            presets).
+        x_train: training images `(n, height, width, channels)` in [0, 255].
+        y_train: optional integer labels `(n,)` for the online probe.
+        augmentation: a layer returning two views; defaults to SimCLR's CIFAR pipeline
+            (`SimCLRAugmentation(preset="cifar")`) with a crop scale of
+            `(config.crop_min_scale, 1)`, seeded with `config.seed`.
+        objective: `"nt_xent"` or `"positives_only"` (the collapse experiment).
+        temperature: NT-Xent temperature; defaults to `config.temperature`.
+        num_classes: classes of the online probe (None: no probe).
+        callbacks: Keras callbacks passed to `fit`.
+        verbose: `fit`'s verbosity; defaults to `config.verbose`.
+
+    Returns:
+        `(model, history)`: the trained `SimCLR` model (its encoder is
+        `model.encoder`) and the `keras.callbacks.History` of `fit`.
+    """
+    from ssl_keras.layers import SimCLRAugmentation
+    from ssl_keras.models import SimCLR
+
+    keras.utils.set_random_seed(config.seed)
+    input_shape = tuple(x_train.shape[1:])
+    encoder = build_encoder(config, input_shape)
+    if augmentation is None:
+        height, width = input_shape[:2]
+        augmentation = SimCLRAugmentation(preset="cifar", height=height, width=width,
+                                          crop_scale=(config.crop_min_scale, 1.0),
+                                          seed=config.seed)
+    model = SimCLR(
+        encoder,
+        augmentation=augmentation,
+        temperature=config.temperature if temperature is None else temperature,
+        num_classes=num_classes,
+        objective=objective,
+    )
+    model.compile(optimizer=make_optimizer(config, len(x_train)))
+    history = model.fit(x_train, y_train, batch_size=config.batch_size, epochs=config.epochs,
+                        shuffle=True, callbacks=callbacks,
+                        verbose=config.verbose if verbose is None else verbose)
+    return model, history
+
+
 class _EpochCheckpoint(keras.callbacks.Callback):
     """Saves the model and the history after every epoch, so a crash loses one epoch."""
 
@@ -148,8 +234,6 @@ def run_pretraining(config: PretrainConfig) -> dict:
     """
     from ssl_keras import evaluation
     from ssl_keras.data import load_dataset
-    from ssl_keras.layers import SimCLRAugmentation
-    from ssl_keras.models import SimCLR
 
     start = time.perf_counter()
     out = Path(config.out)
@@ -171,30 +255,13 @@ def run_pretraining(config: PretrainConfig) -> dict:
     # The random-init twin: same architecture, same seed, never trained.
     keras.utils.set_random_seed(config.seed)
     random_encoder = build_encoder(config, input_shape)
-    keras.utils.set_random_seed(config.seed)
-    encoder = build_encoder(config, input_shape)
 
-    height, width = input_shape[:2]
-    model = SimCLR(
-        encoder,
-        augmentation=SimCLRAugmentation(preset="cifar", height=height, width=width,
-                                        crop_scale=(config.crop_min_scale, 1.0),
-                                        seed=config.seed),
-        temperature=config.temperature,
-        num_classes=len(class_names),
-    )
-    steps = max(1, len(x_train) // config.batch_size) * config.epochs
-    schedule = keras.optimizers.schedules.CosineDecay(
-        0.0, steps, alpha=0.01, warmup_target=config.learning_rate,
-        warmup_steps=max(1, steps // 20),
-    )
-    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay))
     checkpoint = _EpochCheckpoint(out)
     logger.info("SimCLR pretraining: %d epochs, batch %d", config.epochs, config.batch_size)
     train_start = time.perf_counter()
-    # Labels feed only the online linear probe (stop-gradient): the encoder never sees them.
-    model.fit(x_train, y_train, batch_size=config.batch_size, epochs=config.epochs,
-              shuffle=True, callbacks=[checkpoint], verbose=config.verbose)
+    model, _ = train_simclr(config, x_train, y_train, num_classes=len(class_names),
+                            callbacks=[checkpoint])
+    encoder = model.encoder
     train_time = time.perf_counter() - train_start
     encoder.save(out / "encoder.keras")
 
@@ -264,4 +331,14 @@ def summary_table(metrics: dict) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["PRESETS", "PretrainConfig", "config_for", "run_pretraining", "summary_table"]
+__all__ = [
+    "PRESETS",
+    "PretrainConfig",
+    "build_encoder",
+    "config_for",
+    "evaluate_encoder",
+    "make_optimizer",
+    "run_pretraining",
+    "summary_table",
+    "train_simclr",
+]

@@ -180,12 +180,14 @@ def plot_temperature_softmax(
     tick_labels=None,
     positive_index: int | None = None,
     title: str | None = None,
+    softmax_function=None,
 ):
     """Bar plots of `softmax(logits / temperature)`, one panel per temperature.
 
     Shows how the temperature of the NT-Xent loss reshapes the distribution over
     candidates: low temperatures concentrate the mass on the largest logit, high ones
-    flatten it towards uniform. Uses `ssl_keras.ops.softmax_with_temperature`.
+    flatten it towards uniform. Uses `ssl_keras.ops.softmax_with_temperature`, or
+    `softmax_function` when given (a student's own implementation, in a notebook).
 
     Args:
         logits: 1D array of scores, e.g. the cosine similarities of an anchor with
@@ -195,6 +197,9 @@ def plot_temperature_softmax(
         tick_labels: names of the candidates for the x axis; defaults to indices.
         positive_index: index of the positive candidate, drawn in another colour.
         title: the figure title.
+        softmax_function: a callable `softmax_function(logits, temperature)` returning
+            the probabilities (NumPy array or tensor of the shape of `logits`); defaults
+            to `ssl_keras.ops.softmax_with_temperature`.
 
     Returns:
         The `matplotlib.figure.Figure`, with one axes per temperature.
@@ -229,6 +234,13 @@ def plot_temperature_softmax(
             f"`positive_index` should be in [0, {logits.size}). "
             f"Received: positive_index={positive_index}"
         )
+    if softmax_function is None:
+        softmax_function = softmax_with_temperature
+    elif not callable(softmax_function):
+        raise ValueError(
+            "`softmax_function` should be a callable (logits, temperature) -> probabilities. "
+            f"Received: softmax_function={softmax_function!r}"
+        )
 
     colors = ["tab:gray"] * logits.size
     if positive_index is not None:
@@ -237,7 +249,12 @@ def plot_temperature_softmax(
     all_axes = figure.subplots(1, len(temperatures), sharey=True, squeeze=False)[0]
     positions = np.arange(logits.size)
     for axes, temperature in zip(all_axes, temperatures):
-        probabilities = to_numpy(softmax_with_temperature(logits, temperature=temperature))
+        probabilities = to_numpy(softmax_function(logits, temperature)).reshape(-1)
+        if probabilities.shape != logits.shape:
+            raise ValueError(
+                "`softmax_function` should return one probability per logit "
+                f"({logits.size}). Received: {probabilities.size} values"
+            )
         axes.bar(positions, probabilities, color=colors)
         axes.set_xticks(positions, tick_labels, rotation=45 if logits.size > 6 else 0)
         axes.set_ylim(0.0, 1.0)

@@ -164,7 +164,7 @@ def num_masked_patches(num_patches: int, mask_ratio: float) -> int:
     return num_masked
 
 
-def random_masking(tokens, mask_ratio: float, seed=None):
+def random_masking(tokens, mask_ratio: float, seed=None, noise=None):
     """Per-image random masking of patch tokens, as in MAE's reference implementation.
 
     For each image, uniform noise is drawn for every patch, the patches are sorted by
@@ -179,6 +179,10 @@ def random_masking(tokens, mask_ratio: float, seed=None):
         mask_ratio: fraction of patches to hide, in `[0, 1)`.
         seed: `None`, an integer or a `keras.random.SeedGenerator` (pass the
             layer's generator inside a model: the JAX backend needs it under `jit`).
+        noise: optional `(batch, num_patches)` tensor used instead of the uniform noise
+            drawn with `seed` (the patches with the smallest noise are kept): makes the
+            masking deterministic, e.g. to compare implementations in tests and
+            assignments.
 
     Returns:
         A tuple `(visible_tokens, mask, restore_ids)`:
@@ -211,7 +215,16 @@ def random_masking(tokens, mask_ratio: float, seed=None):
     num_patches = int(tokens.shape[1])
     num_kept = num_patches - num_masked_patches(num_patches, mask_ratio)
     batch_size = ops.shape(tokens)[0]
-    noise = keras.random.uniform((batch_size, num_patches), seed=seed)
+    if noise is None:
+        noise = keras.random.uniform((batch_size, num_patches), seed=seed)
+    else:
+        noise = ops.cast(ops.convert_to_tensor(noise), "float32")
+        expected = tuple(tokens.shape[:2])
+        if None not in expected and tuple(noise.shape) != expected:
+            raise ValueError(
+                "`noise` should have shape (batch, num_patches) = "
+                f"{expected}. Received: noise.shape={tuple(noise.shape)}"
+            )
     shuffle_ids = ops.cast(ops.argsort(noise, axis=1), "int32")
     restore_ids = ops.cast(ops.argsort(shuffle_ids, axis=1), "int32")
     keep_ids = shuffle_ids[:, :num_kept]

@@ -6,6 +6,8 @@ import numbers
 import keras
 from keras import ops
 
+from ssl_keras.distributed.collectives import scale_loss_for_replicas
+from ssl_keras.distributed.gathered_nt_xent import gathered_nt_xent
 from ssl_keras.layers.projection_head import ProjectionHead
 from ssl_keras.layers.simclr_augmentation import SimCLRAugmentation
 from ssl_keras.losses.nt_xent import nt_xent, nt_xent_logits
@@ -72,6 +74,19 @@ class SimCLR(keras.Model):
     - `sample_weight` is ignored: every image is one contrastive sample.
     - Under mixed precision the projections and probe logits are cast to float32 before
       the losses; the losses themselves are computed in float32.
+    - Data-parallel training needs no change to this model. With `gather_negatives=True`
+      (the default) the loss is the NT-Xent of the global batch, as in SimCLR's
+      reference code, whatever the number of devices: on JAX, call
+      `keras.distribution.set_distribution(keras.distribution.DataParallel())` before
+      building the model (one global program; XLA gathers the projections); on
+      TensorFlow, build, compile and fit under `tf.distribute.MirroredStrategy().scope()`
+      (projections all-gathered across replicas in the step); on PyTorch, run one process
+      per device with `torch.distributed` initialised and call
+      `ssl_keras.distributed.torch_data_parallel(model)` once built. With
+      `gather_negatives=False` each TensorFlow replica / PyTorch process contrasts only
+      its own shard (2n - 2 negatives instead of 2N - 2; JAX always uses the global
+      batch). BatchNorm is per replica on TensorFlow and PyTorch (the paper synchronises
+      it) and global on JAX. The ranking metrics use the replica's own shard.
 
     Args:
         encoder: the encoder `f`, a Keras model mapping images to `(batch, dim)`
@@ -96,6 +111,9 @@ class SimCLR(keras.Model):
             without negatives: the representation-collapse experiment). Named
             `objective` because `Model.loss` holds `compile()`'s loss, which SimCLR
             does not use.
+        gather_negatives: whether, in data-parallel training, each view is contrasted
+            with the views of every replica (the global-batch NT-Xent) rather than only
+            those of its own replica. No effect on one device. Defaults to `True`.
         **kwargs: `keras.Model` keyword arguments, such as `name`.
 
     Call arguments:
@@ -138,6 +156,7 @@ class SimCLR(keras.Model):
         temperature_bounds: tuple[float, float] = (0.01, 1.0),
         num_classes: int | None = None,
         objective: str = "nt_xent",
+        gather_negatives: bool = True,
         **kwargs,
     ):
         _check_arguments(temperature, learn_temperature, temperature_bounds, num_classes)
@@ -158,6 +177,7 @@ class SimCLR(keras.Model):
         self.temperature_bounds = tuple(float(bound) for bound in temperature_bounds)
         self.num_classes = None if num_classes is None else int(num_classes)
         self.objective = objective
+        self.gather_negatives = bool(gather_negatives)
 
         self.linear_probe = None
         if self.num_classes is not None:
@@ -275,7 +295,9 @@ class SimCLR(keras.Model):
         z_a = ops.cast(y_pred["z_a"], "float32")
         z_b = ops.cast(y_pred["z_b"], "float32")
         temperature = self.current_temperature()
-        if self.objective == "nt_xent":
+        if self.objective == "nt_xent" and self.gather_negatives:
+            ssl_loss = gathered_nt_xent(z_a, z_b, temperature)
+        elif self.objective == "nt_xent":
             ssl_loss = nt_xent(z_a, z_b, temperature)
         else:
             ssl_loss = positives_only_loss(z_a, z_b)
@@ -316,7 +338,9 @@ class SimCLR(keras.Model):
         # Regularisation losses of the encoder/head (kernel_regularizer, add_loss).
         for extra_loss in self.losses:
             total_loss = total_loss + ops.cast(ops.sum(extra_loss), "float32")
-        return total_loss
+        # tf.distribute sums the replicas' gradients: Keras expects a loss scaled by
+        # 1 / num_replicas (a no-op on one device, JAX and PyTorch).
+        return scale_loss_for_replicas(total_loss)
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         results = super().compute_metrics(x, y, y_pred, sample_weight)
@@ -340,6 +364,7 @@ class SimCLR(keras.Model):
                 "temperature_bounds": list(self.temperature_bounds),
                 "num_classes": self.num_classes,
                 "objective": self.objective,
+                "gather_negatives": self.gather_negatives,
             }
         )
         return config

@@ -83,6 +83,7 @@ def compare_pretext_tasks(
     verbose="auto",
     jit_compile="auto",
     encoder_builder=None,
+    on_trained=None,
 ) -> dict:
     """Trains the same encoder with each method and compares them by linear probe and kNN.
 
@@ -145,6 +146,10 @@ def compare_pretext_tasks(
             shared by all methods, with a static input size (e.g.
             `lambda shape: cifar_resnet18_encoder(shape)`); defaults to
             `small_cnn_encoder(input_shape, width=width)`.
+        on_trained: optional function `(method, encoder)` called with each method's
+            encoder after its training and before its evaluation (the untrained encoder
+            for `random_init`), e.g. to keep the encoders for a t-SNE plot of their
+            features.
 
     Returns:
         A dict `{method: metrics}` in the order of `methods`; `metrics` holds
@@ -171,6 +176,9 @@ def compare_pretext_tasks(
     if encoder_builder is not None and not callable(encoder_builder):
         raise ValueError("`encoder_builder` should be a function (input_shape) -> encoder. "
                          f"Received: encoder_builder={encoder_builder!r}")
+    if on_trained is not None and not callable(on_trained):
+        raise ValueError("`on_trained` should be a function (method, encoder). "
+                         f"Received: on_trained={on_trained!r}")
     if rotation_mode not in ROTATION_MODES:
         raise ValueError(f"`rotation_mode` should be one of {ROTATION_MODES}. "
                          f"Received: rotation_mode={rotation_mode!r}")
@@ -219,6 +227,8 @@ def compare_pretext_tasks(
             jit_compile,
         )
         train_time = time.perf_counter() - start
+        if on_trained is not None:
+            on_trained(method, encoder)
         train_features = extract_features(encoder, x_train, verbose=0)
         test_features = extract_features(encoder, x_test, verbose=0)
         probe = linear_probe(train_features, y_train, test_features, y_test,

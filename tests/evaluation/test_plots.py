@@ -121,6 +121,26 @@ def test_temperature_softmax_bars_match_numpy(tmp_path):
         assert f"{temperature:g}" in axes.get_title()
 
 
+def test_temperature_softmax_draws_a_given_softmax_function():
+    # A notebook passes the student's softmax: the bars are its values, whatever they are.
+    logits = np.array([2.0, 1.0, 0.2, -0.5])
+    calls = []
+
+    def uniform_plus_tau(values, temperature):
+        calls.append(temperature)
+        return np.full(len(values), 0.1) + 0.01 * temperature
+
+    figure = plot_temperature_softmax(logits, (0.5, 2.0), softmax_function=uniform_plus_tau)
+    assert calls == [0.5, 2.0]
+    for axes, temperature in zip(figure.axes, (0.5, 2.0)):
+        heights = [patch.get_height() for patch in axes.patches]
+        np.testing.assert_allclose(heights, 0.1 + 0.01 * temperature)
+    with pytest.raises(ValueError, match="one probability per logit"):
+        plot_temperature_softmax(logits, softmax_function=lambda values, t: values[:2])
+    with pytest.raises(ValueError, match="callable"):
+        plot_temperature_softmax(logits, softmax_function="softmax")
+
+
 @pytest.mark.parametrize(
     "kwargs,message",
     [

@@ -109,3 +109,21 @@ def test_sincos_position_embedding_matches_mae_reference():
     assert math.isclose(float(sincos_position_embedding_2d(8, 2)[0, 4]), 0.0)  # sin(0)
     with pytest.raises(ValueError, match="multiple of 4"):
         sincos_position_embedding_2d(10, 4)
+
+
+def test_masking_with_given_noise_keeps_the_lowest_noise_patches(rng):
+    # MAE's rule, by hand: sort each image's patches by noise, keep the first ones.
+    tokens = rng.normal(size=(3, 10, 4)).astype("float32")
+    noise = rng.uniform(size=(3, 10)).astype("float32")
+    visible, mask, restore = (to_numpy(x) for x in random_masking(tokens, 0.6, noise=noise))
+    assert visible.shape == (3, 4, 4)
+    for i in range(3):
+        order = sorted(range(10), key=lambda j: noise[i, j])
+        kept = order[:4]
+        np.testing.assert_allclose(visible[i], tokens[i, kept])
+        np.testing.assert_array_equal(mask[i], [0.0 if j in kept else 1.0 for j in range(10)])
+        # restore puts [visible, masked-in-noise-order] back in patch order.
+        shuffled = tokens[i, order]
+        np.testing.assert_allclose(shuffled[restore[i]], tokens[i])
+    with pytest.raises(ValueError, match="noise"):
+        random_masking(tokens, 0.5, noise=noise[:, :5])

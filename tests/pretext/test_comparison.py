@@ -52,6 +52,22 @@ def test_runs_on_tiny_data():
     _check_results(_compare(methods), methods)
 
 
+def test_on_trained_gets_each_trained_encoder():
+    seen = []
+    methods = ("random_init", "jigsaw")
+    compare_pretext_tasks(
+        _tiny_dataset(), epochs=1, methods=methods, probe_epochs=1, batch_size=16, width=4,
+        seed=0, verbose=0, encoder_builder=toy_encoder,
+        on_trained=lambda method, encoder: seen.append(
+            (method, [np.array(w) for w in encoder.get_weights()])),
+    )
+    assert [method for method, _ in seen] == list(methods)
+    # Both encoders start from the same weights (same seed): only training changes them.
+    untrained, trained = seen[0][1], seen[1][1]
+    assert len(untrained) == len(trained)
+    assert any(not np.allclose(a, b) for a, b in zip(untrained, trained))
+
+
 @pytest.mark.slow
 def test_runs_every_method_on_tiny_data():
     _check_results(_compare(METHODS), METHODS)
@@ -96,6 +112,7 @@ def test_plot_is_saved(tmp_path):
         (dict(epochs=0, methods=("rotation",)), "epochs"),
         (dict(batch_size=0), "batch_size"),
         (dict(encoder_builder="small_cnn"), "encoder_builder"),
+        (dict(on_trained="tsne"), "on_trained"),
     ],
 )
 def test_bad_arguments_raise(kwargs, message):

@@ -1,0 +1,99 @@
+"""Settings of one grading run, and the per-submission state the steps pass along."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+from .notebook import SourceNotebook
+
+
+@dataclasses.dataclass
+class GradeConfig:
+    """How submissions are executed and scored.
+
+    Args:
+        backend: `KERAS_BACKEND` of the kernels.
+        fast: sets `SSL_KERAS_FAST=1` (the notebooks' fast setting); `--full` turns it off.
+        jobs: submissions graded at once (each in its own worker process and kernel).
+        cell_timeout: seconds one cell may run (nbclient `timeout`).
+        timeout: seconds the whole notebook may run; the worker and kernel are then killed.
+        memory_mb: resident memory the kernel's process tree may use before it is killed.
+        threads_per_kernel: BLAS/OpenMP threads of each kernel (1 suits `jobs` = cores).
+        startup_timeout: seconds a kernel may take to start.
+        extra_env: more variables for the kernels (nothing else of the grader's environment
+            reaches them).
+        sandbox: "auto" runs each worker and kernel in new user, mount and network
+            namespaces where the system allows it (file systems read-only except the
+            submission's own folder; submissions, grades, assignment sources, reference
+            values and the grader's home hidden; no network), and without them elsewhere;
+            "require" refuses to run a notebook without them; "off" never uses them.
+        hidden_paths: more files or folders to hide from the kernels.
+    """
+
+    backend: str = "jax"
+    fast: bool = True
+    jobs: int = dataclasses.field(default_factory=lambda: os.cpu_count() or 1)
+    cell_timeout: float = 60.0
+    timeout: float = 600.0
+    memory_mb: float = 2048.0
+    threads_per_kernel: int = 1
+    startup_timeout: float = 120.0
+    extra_env: dict = dataclasses.field(default_factory=dict)
+    sandbox: str = "auto"
+    hidden_paths: list = dataclasses.field(default_factory=list)
+    work_root: str | None = None  # set by the grader: the folder of this run's private folders
+
+
+@dataclasses.dataclass
+class Assignment:
+    """What the grader knows about the assignment being graded (never shown to kernels)."""
+
+    name: str
+    source: SourceNotebook
+    references: dict
+    forbidden: dict
+    data_files: list[Path]
+
+
+@dataclasses.dataclass
+class CellResult:
+    grade_id: str
+    max_points: float
+    manual: bool = False
+    points: float = 0.0
+    status: str = "not run"
+    messages: list[str] = dataclasses.field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "grade_id": self.grade_id,
+            "kind": "manual" if self.manual else "autograded",
+            "points": self.points,
+            "max_points": self.max_points,
+            "status": self.status,
+            "messages": self.messages,
+        }
+
+
+@dataclasses.dataclass
+class Submission:
+    """One student's notebook on its way through the steps."""
+
+    student: str
+    path: Path
+    data: bytes
+    sha256: str
+    source: Path | None = None  # the folder, zip or file it was collected from
+    notebook: object = None  # nbformat.NotebookNode once read
+    executed: object = None  # the executed notebook (grader-private)
+    failure: str | None = None  # set when the submission cannot be graded at all
+    messages: list[str] = dataclasses.field(default_factory=list)
+    restored: dict = dataclasses.field(default_factory=dict)  # grade_id -> why restored
+    execution: dict = dataclasses.field(default_factory=dict)  # events from the worker
+    cells: dict = dataclasses.field(default_factory=dict)  # grade_id -> CellResult
+
+    def fail(self, message: str) -> None:
+        if self.failure is None:
+            self.failure = message

@@ -1,0 +1,207 @@
+"""`python -m autograder grade`: runs the pipeline on every submission and writes the grades.
+
+Outputs in the output folder:
+- `grades.csv`: one row per student; one column per autograded cell (its points), then
+  `total` and `max_total` (autograded points only), then `manual_pending` (the points of
+  written answers that wait for manual grading: they are not in `total`), then `status`.
+- `results/<student>.json`: per cell points, maximum, status and messages; notebook-level
+  messages; execution details (seconds, peak kernel memory, how it stopped).
+- `executed/<student>.ipynb`: the executed notebook, hidden tests included (grader-private:
+  share `feedback` instead).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import copy
+import csv
+import json
+import logging
+import tempfile
+import traceback
+from pathlib import Path
+
+import nbformat
+
+from . import notebook as nb
+from . import paths
+from .config import Assignment, GradeConfig, Submission
+from .notebook import SourceNotebook
+from .steps import default_steps
+from .steps.score_cells import cell_label, cell_name, error_message, stop_message
+from .submissions import collect
+
+logger = logging.getLogger(__name__)
+PHASES = ("prepare", "execute", "score")
+
+
+def load_assignment(
+    name: str,
+    source: str | Path | None = None,
+    references: str | Path | None = None,
+    assignments_dir: str | Path | None = None,
+) -> Assignment:
+    """The source notebook, reference values, FORBIDDEN names and data files of `name`."""
+    source_path = Path(source) if source else paths.source_notebook(name, assignments_dir)
+    references_path = Path(references) if references else paths.references_path(name)
+    values = json.loads(references_path.read_text()) if references_path.is_file() else {}
+    try:
+        forbidden = dict(getattr(paths.checks_module(name), "FORBIDDEN", {}))
+    except ImportError:
+        forbidden = {}
+    data = paths.data_files(source_path.parent)
+    return Assignment(name, SourceNotebook.load(name, source_path), values, forbidden, data)
+
+
+def _run_step(step, submission, assignment, config) -> None:
+    try:
+        step.run(submission, assignment, config)
+    except Exception:  # noqa: BLE001 (one submission never stops the batch)
+        logger.exception("step %s failed on %s", step.name, submission.student)
+        submission.messages.append(
+            f"the grader failed in step {step.name} (not your fault: ask for a regrade)"
+        )
+        submission.execution.setdefault("grader_errors", []).append(traceback.format_exc())
+        submission.fail(f"the grader could not grade this notebook (step {step.name} failed)")
+
+
+def grade_submissions(
+    assignment: Assignment,
+    submissions: list[Submission],
+    out: str | Path,
+    config: GradeConfig | None = None,
+    steps=None,
+) -> list[dict]:
+    """Grades `submissions` and writes grades.csv, results/ and executed/ under `out`."""
+    config = copy.copy(config or GradeConfig())
+    steps = default_steps() if steps is None else steps
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    # hidden from every kernel: the grades and the submissions (when sandboxed)
+    config.hidden_paths = [*config.hidden_paths, out, *{s.source for s in submissions if s.source}]
+    with tempfile.TemporaryDirectory(prefix="ssl-keras-grading-") as work_root:
+        config.work_root = work_root
+        _run_phases(steps, assignment, submissions, config)
+    return write_outputs(assignment, submissions, out, config)
+
+
+def _run_phases(steps, assignment, submissions, config) -> None:
+    for phase in PHASES:
+        phase_steps = [step for step in steps if step.phase == phase]
+        if not phase_steps:
+            continue
+
+        def run_all(submission, phase_steps=phase_steps):
+            for step in phase_steps:
+                _run_step(step, submission, assignment, config)
+
+        if phase == "execute" and config.jobs > 1:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=config.jobs) as pool:
+                list(pool.map(run_all, submissions))
+        else:
+            for submission in submissions:
+                run_all(submission)
+
+
+def grade_assignment(
+    assignment: str,
+    submissions: str | Path,
+    out: str | Path,
+    config: GradeConfig | None = None,
+    source: str | Path | None = None,
+    references: str | Path | None = None,
+    student: str | None = None,
+) -> list[dict]:
+    """Grades a folder, zip or notebook of submissions of `assignment`; see the module doc."""
+    loaded = load_assignment(assignment, source=source, references=references)
+    return grade_submissions(loaded, collect(submissions, assignment, student), out, config)
+
+
+def result_json(assignment: Assignment, submission: Submission, config: GradeConfig) -> dict:
+    cells = [result.to_json() for result in submission.cells.values()]
+    autograded = [cell for cell in cells if cell["kind"] == "autograded"]
+    messages = list(submission.messages)
+    if submission.failure:
+        messages.insert(0, submission.failure)
+    executed = submission.executed
+    for event in submission.execution.get("events", []):
+        if event.get("kind") == "cell_timeout":
+            index = event.get("cell")
+            cell = executed.cells[index] if executed is not None and index is not None else None
+            if cell is not None and not nb.is_autograded_test(cell):
+                messages.append(
+                    f"your code ran longer than the {config.cell_timeout:.0f} s limit for one "
+                    f"cell{cell_label(executed, index)} (an infinite loop?): it was interrupted"
+                )
+    if executed is not None:
+        for index, cell in enumerate(executed.cells):
+            if cell.get("cell_type") != "code" or nb.is_autograded_test(cell):
+                continue
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    problem = error_message(output.get("ename", "Error"), output.get("evalue", ""))
+                    messages.append(f"{cell_name(executed, index)}: {problem}")
+
+    stop = stop_message(submission, config) if submission.failure is None else None
+    if stop:
+        messages.append(stop)
+    execution = {
+        key: value for key, value in submission.execution.items()
+        if key not in ("log_tail", "grader_errors")
+    }
+    return {
+        "student": submission.student,
+        "assignment": assignment.name,
+        "submitted_file": str(submission.path),
+        "sha256": submission.sha256,
+        "status": "not graded" if submission.failure else "graded",
+        "score": sum(cell["points"] for cell in autograded),
+        "max_score": sum(cell["max_points"] for cell in autograded),
+        "manual_pending": sum(cell["max_points"] for cell in cells if cell["kind"] == "manual"),
+        "messages": messages,
+        "cells": cells,
+        "execution": execution,
+        "settings": {
+            "backend": config.backend,
+            "fast": config.fast,
+            "cell_timeout": config.cell_timeout,
+            "timeout": config.timeout,
+            "memory_mb": config.memory_mb,
+        },
+    }
+
+
+def write_outputs(assignment, submissions, out: Path, config) -> list[dict]:
+    (out / "results").mkdir(parents=True, exist_ok=True)
+    (out / "executed").mkdir(parents=True, exist_ok=True)
+    results = []
+    columns = [nb.grade_id(cell) for cell in assignment.source.autograded_cells()]
+    for submission in submissions:
+        result = result_json(assignment, submission, config)
+        results.append(result)
+        (out / "results" / f"{submission.student}.json").write_text(
+            json.dumps(result, indent=1) + "\n"
+        )
+        if submission.executed is not None:
+            nbformat.write(submission.executed, out / "executed" / f"{submission.student}.ipynb")
+        log = submission.execution.get("log_tail", "") + "".join(
+            submission.execution.get("grader_errors", [])
+        )
+        if log:
+            (out / "executed" / f"{submission.student}.log").write_text(log)
+    with open(out / "grades.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", *columns, "total", "max_total", "manual_pending", "status"])
+        for result in results:
+            points = {cell["grade_id"]: cell["points"] for cell in result["cells"]}
+            writer.writerow(
+                [result["student"]]
+                + [_number(points.get(column, 0.0)) for column in columns]
+                + [_number(result["score"]), _number(result["max_score"])]
+                + [_number(result["manual_pending"]), result["status"]]
+            )
+    return results
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"

@@ -1,0 +1,327 @@
+"""MoCo v2 as a `keras.Model`: a momentum encoder and a queue of negative keys."""
+
+import numbers
+
+import keras
+from keras import ops
+
+from ssl_keras.distributed.collectives import replica_context
+from ssl_keras.layers.projection_head import ProjectionHead
+from ssl_keras.layers.simclr_augmentation import SimCLRAugmentation
+from ssl_keras.losses.info_nce import info_nce, info_nce_logits
+from ssl_keras.ops.similarity import l2_normalize
+
+
+@keras.saving.register_keras_serializable(package="ssl_keras")
+class MoCo(keras.Model):
+    """MoCo v2: contrastive learning against a queue of keys from a momentum encoder.
+
+    "We maintain the dictionary as a queue of data samples: the encoded representations
+    of the current mini-batch are enqueued, and the oldest are dequeued" and "the key
+    encoder is a momentum-based moving average of the query encoder" (He et al., 2020).
+    The number of negatives is the queue size K, not the batch size, so hardware that
+    cannot hold a large batch still contrasts each view with thousands of negatives.
+
+    One training step on a batch of N images (MoCo's Algorithm 1):
+    1. momentum update of the key encoder, `theta_k <- m theta_k + (1 - m) theta_q`;
+    2. two views per image (`augmentation`); queries `q = g_q(f_q(x_q))` from the
+       trained encoder and head, keys `k = g_k(f_k(x_k))` from their momentum copies,
+       without gradient;
+    3. InfoNCE (`ssl_keras.losses.info_nce`) of each query against its key (positive)
+       and the K queued keys (negatives), temperature tau, all L2-normalised;
+    4. the N normalised keys are enqueued, replacing the N oldest (FIFO, a circular
+       buffer with a pointer, as MoCo's `_dequeue_and_enqueue`).
+    Train it as SimCLR: `model.compile(optimizer=...)` (no `loss`), `model.fit(images)`.
+    The queue and the momentum encoder are non-trainable weights: saved with the model.
+
+    Design notes and departures from the paper:
+    - The momentum encoder is a clone of `encoder` and `projection_head`
+      (`keras.models.clone_model`, or `from_config` for a layer) and starts as an exact
+      copy of them. Its weights are all non-trainable. The momentum average covers the
+      query side's trainable weights (MoCo's "parameters"); non-trainable state such as
+      BatchNorm moving statistics is the key encoder's own, as MoCo's buffers are.
+    - In `fit` the key encoder runs in training mode, as in MoCo's code (BatchNorm
+      normalises the key batch with its own statistics); in `evaluate`/`predict` both
+      encoders run in inference mode. MoCo adds "shuffling BN" across GPUs against a
+      BatchNorm information leak between queries and keys; it is not implemented here
+      (single device). With an encoder without BatchNorm this does not arise.
+    - The loss is MoCo v2's asymmetric one (queries from the first view, keys from the
+      second). The queue starts as random unit vectors, as in MoCo's code. The pointer
+      wraps around, so the queue size need not be a multiple of the batch size.
+    - The queue and momentum update happen in `fit` only (`evaluate` leaves them as is).
+    - Devices: on JAX, `keras.distribution.DataParallel` works unchanged (one global
+      program: the global batch's keys are enqueued). TensorFlow replicas and PyTorch
+      processes are refused with an error: the per-replica queue update would need
+      MoCo's `concat_all_gather` of the keys, not implemented; use `SimCLR` there.
+
+    Args:
+        encoder: the query encoder `f_q`, a Keras model mapping images to
+            `(batch, dim)` features; trained in place, exposed as `model.encoder`.
+        projection_head: the head `g_q`. Defaults to MoCo v2's MLP without BatchNorm,
+            `ProjectionHead(hidden_dims=(512,), output_dim=128, use_batch_norm=False)`.
+        augmentation: a layer mapping images to a pair of views. Defaults to
+            `SimCLRAugmentation(preset="cifar")` (MoCo v2 uses SimCLR's augmentation).
+            Inputs given as a pair `(view_q, view_k)` skip it.
+        queue_size: the number K of queued negative keys. Defaults to 4096 (MoCo on
+            ImageNet: 65536).
+        momentum: the momentum m in `[0, 1]` of the key encoder. Defaults to 0.999.
+        temperature: the InfoNCE temperature tau > 0. Defaults to 0.2 (MoCo v2).
+        seed: seed of the queue's random initial keys.
+        **kwargs: `keras.Model` keyword arguments, such as `name`.
+
+    Call arguments:
+        inputs: images `(batch, height, width, channels)` in `[0, 255]`, or a pair
+            `(view_q, view_k)`.
+        training: Python boolean. When true the momentum update is applied first.
+
+    Returns:
+        A dict: `"h_q"` (query features), `"z_q"` (query projections) and `"z_k"`
+        (key projections, no gradient).
+
+    Raises:
+        ValueError: for a `queue_size` that is not a positive integer, a `momentum`
+            outside `[0, 1]`, `temperature <= 0`, inputs that are neither images nor a
+            pair of them, a batch larger than the queue, or more than one TensorFlow
+            replica / PyTorch process.
+
+    Example:
+    >>> import numpy as np
+    >>> from ssl_keras.models import MoCo, small_cnn_encoder
+    >>> images = np.random.randint(0, 256, (64, 32, 32, 3)).astype("uint8")
+    >>> model = MoCo(small_cnn_encoder(), queue_size=256)
+    >>> model.compile(optimizer=keras.optimizers.SGD(0.03, momentum=0.9))
+    >>> history = model.fit(images, batch_size=32, epochs=1)  # doctest: +SKIP
+
+    Reference:
+        He, Fan, Wu, Xie, Girshick. Momentum Contrast for Unsupervised Visual
+        Representation Learning. CVPR 2020. Chen, Fan, Girshick, He. Improved Baselines
+        with Momentum Contrastive Learning (MoCo v2). arXiv:2003.04297, 2020.
+    """
+
+    def __init__(
+        self,
+        encoder: keras.Model,
+        projection_head: keras.layers.Layer | None = None,
+        augmentation: keras.layers.Layer | None = None,
+        queue_size: int = 4096,
+        momentum: float = 0.999,
+        temperature: float = 0.2,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        if (
+            isinstance(queue_size, bool)
+            or not isinstance(queue_size, numbers.Integral)
+            or queue_size < 1
+        ):
+            raise ValueError(
+                f"`queue_size` should be a positive integer. Received: queue_size={queue_size}"
+            )
+        if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not (
+            0.0 <= momentum <= 1.0
+        ):
+            raise ValueError(f"`momentum` should be in [0, 1]. Received: momentum={momentum}")
+        if (
+            isinstance(temperature, bool)
+            or not isinstance(temperature, numbers.Real)
+            or not temperature > 0
+        ):
+            raise ValueError(f"`temperature` should be > 0. Received: temperature={temperature}")
+        super().__init__(**kwargs)
+        if projection_head is None:
+            projection_head = ProjectionHead(
+                hidden_dims=(512,), output_dim=128, use_batch_norm=False, name="projection_head"
+            )
+        if augmentation is None:
+            augmentation = SimCLRAugmentation(preset="cifar", name="augmentation")
+        self.encoder = encoder
+        self.projection_head = projection_head
+        self.augmentation = augmentation
+        self.queue_size = int(queue_size)
+        self.momentum = float(momentum)
+        self.temperature = float(temperature)
+        self.seed = seed
+
+        self.momentum_encoder = _clone(encoder)
+        self.momentum_projection_head = _clone(projection_head)
+        self.queue = None
+        self.queue_pointer = None
+
+        self.top1_accuracy_tracker = keras.metrics.Mean(name="top1_accuracy")
+
+    def build(self, input_shape):
+        image_shape = input_shape
+        if _is_pair(input_shape) and not isinstance(input_shape[0], (int, type(None))):
+            image_shape = input_shape[0]
+        for encoder, head in (
+            (self.encoder, self.projection_head),
+            (self.momentum_encoder, self.momentum_projection_head),
+        ):
+            if not encoder.built:
+                encoder.build(image_shape)
+            feature_shape = tuple(encoder.compute_output_shape(tuple(image_shape)))
+            if not head.built:
+                head.build(feature_shape)
+        projection_shape = tuple(self.projection_head.compute_output_shape(feature_shape))
+        query_weights, key_weights = self._paired_weights()
+        if len(query_weights) != len(key_weights) or any(
+            tuple(q.shape) != tuple(k.shape) for q, k in zip(query_weights, key_weights)
+        ):
+            raise ValueError(
+                "The momentum encoder's weights do not match the encoder's: the encoder "
+                "and head must be clonable (functional, Sequential, or with get_config)."
+            )
+        # MoCo: "param_k.data.copy_(param_q.data)  # initialize" and
+        # "param_k.requires_grad = False  # not update by gradient". A copy, not the same
+        # buffer: JAX donates each variable's buffer to the training step.
+        for query, key in zip(query_weights, key_weights):
+            key.assign(ops.copy(ops.convert_to_tensor(query)))
+            key.trainable = False
+        seed = self.seed
+
+        def unit_rows(shape, dtype=None):
+            rows = keras.random.normal(shape, dtype="float32", seed=seed)
+            return ops.cast(l2_normalize(rows), dtype or "float32")
+
+        self.queue = self.add_weight(
+            shape=(self.queue_size, projection_shape[-1]),
+            initializer=unit_rows,
+            dtype="float32",
+            trainable=False,
+            name="queue",
+        )
+        self.queue_pointer = self.add_weight(
+            shape=(), initializer="zeros", dtype="int32", trainable=False, name="queue_pointer"
+        )
+        self.built = True
+
+    def _paired_weights(self):
+        query = self.encoder.weights + self.projection_head.weights
+        key = self.momentum_encoder.weights + self.momentum_projection_head.weights
+        return query, key
+
+    def update_momentum_encoder(self):
+        """`theta_k <- m theta_k + (1 - m) theta_q` for the query's trainable weights.
+
+        Called at the start of each training step by `call(..., training=True)`, before
+        the keys are computed, as in MoCo's Algorithm 1. No gradient flows through it.
+        Non-trainable weights (BatchNorm moving statistics) are left to the key encoder.
+        """
+        for query, key in zip(*self._paired_weights()):
+            if not query.trainable:
+                continue
+            value = ops.stop_gradient(ops.convert_to_tensor(query))
+            value = self.momentum * ops.convert_to_tensor(key) + (1.0 - self.momentum) * value
+            key.assign(ops.cast(value, key.dtype))
+
+    def enqueue(self, keys):
+        """Writes `keys` (`(n, d)`, n <= K) over the n oldest queue rows; moves the pointer.
+
+        Row `(pointer + i) % K` receives `keys[i]`, then `pointer <- (pointer + n) % K`.
+        The keys are stored as given (the model enqueues normalised keys).
+        """
+        keys = ops.cast(ops.convert_to_tensor(keys), "float32")
+        batch = keys.shape[0]
+        if batch is not None and batch > self.queue_size:
+            raise ValueError(
+                f"The batch ({batch} keys) should not exceed `queue_size`. Received: "
+                f"queue_size={self.queue_size}"
+            )
+        batch = ops.shape(keys)[0]
+        pointer = ops.cast(ops.convert_to_tensor(self.queue_pointer), "int32")
+        indices = (pointer + ops.arange(batch, dtype="int32")) % self.queue_size
+        queue = ops.convert_to_tensor(self.queue)
+        self.queue.assign(ops.scatter_update(queue, ops.expand_dims(indices, -1), keys))
+        self.queue_pointer.assign(
+            ops.cast((pointer + ops.cast(batch, "int32")) % self.queue_size, "int32")
+        )
+
+    def call(self, inputs, training=None):
+        view_q, view_k = self._views(inputs)
+        if training:
+            self.update_momentum_encoder()
+        h_q = self.encoder(view_q, training=training)
+        z_q = self.projection_head(h_q, training=training)
+        h_k = self.momentum_encoder(view_k, training=training)
+        z_k = self.momentum_projection_head(h_k, training=training)
+        return {"h_q": h_q, "z_q": z_q, "z_k": ops.stop_gradient(z_k)}
+
+    def _views(self, inputs):
+        if isinstance(inputs, (list, tuple)):
+            if len(inputs) != 2:
+                raise ValueError(
+                    "`MoCo` expects images (batch, height, width, channels) or a pair "
+                    f"(view_q, view_k) of them. Received: {len(inputs)} inputs"
+                )
+            views = tuple(inputs)
+        else:
+            if len(inputs.shape) != 4:
+                raise ValueError(
+                    "`MoCo` expects images of shape (batch, height, width, channels). "
+                    f"Received: inputs.shape={tuple(inputs.shape)}"
+                )
+            views = self.augmentation(inputs, training=True)
+        return views
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """InfoNCE against the queue, then (in training) enqueue the keys.
+
+        The loss uses the queue as it was before this batch's keys are enqueued, as in
+        MoCo's Algorithm 1. `y` and `sample_weight` are ignored.
+        """
+        del x, y, sample_weight
+        if replica_context()[1] > 1:
+            raise ValueError(
+                "`MoCo` does not support tf.distribute replicas or torch.distributed "
+                "processes (its queue would need the keys of every replica). Train it on "
+                "one device, or on JAX with keras.distribution.DataParallel."
+            )
+        query = ops.cast(y_pred["z_q"], "float32")
+        keys = l2_normalize(ops.cast(y_pred["z_k"], "float32"))
+        # A copy: the queue variable is overwritten below (in place on torch).
+        negatives = ops.stop_gradient(ops.copy(ops.convert_to_tensor(self.queue)))
+        loss = info_nce(query, keys, negatives, self.temperature)
+        logits = info_nce_logits(ops.stop_gradient(query), keys, negatives, self.temperature)
+        hit = ops.equal(ops.argmax(logits, axis=-1), 0)
+        self.top1_accuracy_tracker.update_state(ops.cast(hit, "float32"))
+        if training:
+            self.enqueue(keys)
+        for extra_loss in self.losses:
+            loss = loss + ops.cast(ops.sum(extra_loss), "float32")
+        return loss
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "encoder": keras.saving.serialize_keras_object(self.encoder),
+                "projection_head": keras.saving.serialize_keras_object(self.projection_head),
+                "augmentation": keras.saving.serialize_keras_object(self.augmentation),
+                "queue_size": self.queue_size,
+                "momentum": self.momentum,
+                "temperature": self.temperature,
+                "seed": self.seed,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        for key in ("encoder", "projection_head", "augmentation"):
+            config[key] = keras.saving.deserialize_keras_object(
+                config[key], custom_objects=custom_objects
+            )
+        return cls(**config)
+
+
+def _clone(layer):
+    if isinstance(layer, keras.Model):
+        clone = keras.models.clone_model(layer)
+    else:
+        clone = layer.__class__.from_config(layer.get_config())
+    return clone
+
+
+def _is_pair(value) -> bool:
+    return isinstance(value, (list, tuple)) and len(value) == 2
