@@ -183,17 +183,39 @@ def _loopback_up() -> None:
         fcntl.ioctl(handle, 0x8914, struct.pack("16sH14s", b"lo", flags, b"\0" * 14))
 
 
+def _probe(private: str, hidden: list[str]) -> str | None:
+    """Tries the sandbox in a forked child first: a half-made one (say, a network namespace
+    without loopback) must not be left behind. Returns None if it works, else why not."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: try, report, exit without cleanup
+        os.close(read_end)
+        try:
+            sandbox(private, hidden)
+            code, message = 0, b""
+        except BaseException as error:  # noqa: BLE001
+            code, message = 1, f"{type(error).__name__}: {error}".encode()
+        os.write(write_end, message[:2000])
+        os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        message = pipe.read().decode("utf-8", "replace")
+    _, status = os.waitpid(pid, 0)
+    return None if os.waitstatus_to_exitcode(status) == 0 else (message or "unknown error")
+
+
 def main() -> None:
     result_fd = int(sys.argv[1])
     request = json.loads(sys.stdin.read())
     mode = request.get("sandbox", "off")
     status = "off"
     if mode != "off":
-        try:
+        problem = _probe(request["private"], request.get("hidden", []))
+        if problem is None:
             sandbox(request["private"], request.get("hidden", []))
             status = True
-        except Exception as error:  # noqa: BLE001 (reported; "require" refuses to go on)
-            status = f"unavailable: {type(error).__name__}: {error}"
+        else:
+            status = f"unavailable: {problem}"
             if mode == "require":
                 payload = {"notebook": request["notebook"], "sandbox": status,
                            "events": [{"kind": "sandbox_failed", "message": status}]}

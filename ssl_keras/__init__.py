@@ -11,7 +11,18 @@ kNN, plots), `ssl_keras.data` (CIFAR-10, the embedded digits dataset), `ssl_kera
 `ssl_keras.pretext` (rotation, jigsaw, colorization).
 """
 
-from ssl_keras import clip, data, evaluation, foundation, layers, losses, models, ops, pretext
+from ssl_keras import (
+    clip,
+    data,
+    distributed,
+    evaluation,
+    foundation,
+    layers,
+    losses,
+    models,
+    ops,
+    pretext,
+)
 from ssl_keras.data import load_cifar10, load_digits
 from ssl_keras.evaluation import (
     extract_features,
@@ -26,6 +37,7 @@ from ssl_keras.layers import ProjectionHead, SimCLRAugmentation
 from ssl_keras.losses import NTXent, nt_xent
 from ssl_keras.models import (
     CLIPZeroShotClassifier,
+    MoCo,
     SimCLR,
     cifar_resnet18_encoder,
     small_cnn_encoder,
@@ -36,6 +48,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CLIPZeroShotClassifier",
+    "MoCo",
     "NTXent",
     "ProjectionHead",
     "SimCLR",
@@ -44,6 +57,7 @@ __all__ = [
     "cosine_similarity",
     "clip",
     "data",
+    "distributed",
     "evaluation",
     "extract_features",
     "foundation",

@@ -337,7 +337,8 @@ def build_cells() -> list[dict]:
                 train_features, y_train, test_features, y_test,
                 k=min(config.knn_k, len(train_features)))
             results[name] = row
-            print(f"{name:15s} " + "   ".join(f"{key} {value:6.1%}" for key, value in row.items()))
+            print(f"{name:15s} " + "   ".join(f"{key} {value:6.1%}" for key, value in row.items()
+                                              if value == value))
         """, "linear_probe"),
         markdown(r"""
         **Question 4.2 (2 P).** How do SimCLR and the random encoder compare with 1% and with
@@ -464,8 +465,9 @@ def build_cells() -> list[dict]:
                                      "kNN 100%": float("nan")}
         print(f"{'encoder':20s} {'1% labels':>10s} {'100% labels':>12s} {'kNN':>8s}")
         for name, row in results.items():
-            print(f"{name:20s} {row['linear 1%']:10.1%} {row['linear 100%']:12.1%} "
-                  f"{row['kNN 100%']:8.1%}")
+            cells = [f"{row[key]:.1%}" if row[key] == row[key] else "-"  # NaN: not measured
+                     for key in ("linear 1%", "linear 100%", "kNN 100%")]
+            print(f"{name:20s} {cells[0]:>10s} {cells[1]:>12s} {cells[2]:>8s}")
         if FAST:
             print("(FAST mode: toy training, the numbers mean nothing; supervised rows skipped)")
         """, "comparison_table"),

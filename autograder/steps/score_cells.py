@@ -163,6 +163,8 @@ def stop_message(submission, config) -> str | None:
             )
         if kind == "notebook_timeout":
             return f"the whole notebook ran longer than the {config.timeout:.0f} s limit{where}"
+        if kind == "sandbox_failed":
+            return "the grader could not isolate the notebook (--sandbox require): it did not run"
         if kind == "kernel_start_failed":
             return "the grader could not start a Python kernel (not your fault: ask for a regrade)"
         if kind == "worker_error":

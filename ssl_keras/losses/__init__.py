@@ -2,6 +2,7 @@
 
 from ssl_keras.losses.alignment_uniformity import AlignmentUniformity, alignment_uniformity
 from ssl_keras.losses.clip_contrastive import CLIPContrastiveLoss, clip_contrastive_loss
+from ssl_keras.losses.info_nce import info_nce, info_nce_logits
 from ssl_keras.losses.margin_triplet import MarginTriplet, margin_triplet
 from ssl_keras.losses.nt_logistic import NTLogistic, nt_logistic
 from ssl_keras.losses.nt_xent import (
@@ -22,6 +23,8 @@ __all__ = [
     "PositivesOnlyLoss",
     "alignment_uniformity",
     "clip_contrastive_loss",
+    "info_nce",
+    "info_nce_logits",
     "margin_triplet",
     "nt_logistic",
     "nt_xent",

@@ -117,8 +117,10 @@ class MoCo(keras.Model):
             raise ValueError(
                 f"`queue_size` should be a positive integer. Received: queue_size={queue_size}"
             )
-        if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not (
-            0.0 <= momentum <= 1.0
+        if (
+            isinstance(momentum, bool)
+            or not isinstance(momentum, numbers.Real)
+            or not (0.0 <= momentum <= 1.0)
         ):
             raise ValueError(f"`momentum` should be in [0, 1]. Received: momentum={momentum}")
         if (

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from ssl_keras_autograder.checks import temperature as checks
 
+from tests.assignments.run_notebook import execute_fast
 from tests.assignments.source_notebooks import (
     assert_matches_references,
     built_cells,
@@ -110,3 +111,11 @@ def test_library_softmaxes_are_forbidden():
         if cell["metadata"].get("nbgrader", {}).get("solution") and cell["cell_type"] == "code")
     for name in ("ops.softmax", "activations.softmax", "ssl_keras", "special.softmax"):
         assert name not in solution_text
+
+
+@pytest.mark.slow
+def test_notebook_runs_top_to_bottom_in_fast_mode(tmp_path, monkeypatch):
+    notebook = execute_fast(NAME, tmp_path, monkeypatch)
+    outputs = "".join(output.get("text", "") for cell in notebook.cells
+                      if cell.cell_type == "code" for output in cell.outputs)
+    assert "all visible checks passed" in outputs

@@ -163,7 +163,8 @@ def run_jax():
         variables_on_devices=replicated_on,
         input_shards=len(z.addressable_shards),
         hlo_collectives=sorted(
-            op for op in ("all-gather", "all-reduce", "all-to-all", "collective-permute")
+            op
+            for op in ("all-gather", "all-reduce", "all-to-all", "collective-permute")
             if op in hlo
         ),
     )

@@ -46,9 +46,9 @@ def test_four_devices_are_used(result):
         assert result["variables_on_devices"] == 4
         assert result["input_shards"] == 4
         # The loss on a batch sharded over the devices needs cross-device collectives.
-        assert "all-gather" in result["hlo_collectives"] or "all-reduce" in result[
-            "hlo_collectives"
-        ]
+        assert (
+            "all-gather" in result["hlo_collectives"] or "all-reduce" in result["hlo_collectives"]
+        )
 
 
 def test_loss_equals_single_device_global_batch_loss(result):

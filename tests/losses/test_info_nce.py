@@ -13,8 +13,10 @@ def numpy_info_nce(query, key, queue, temperature):
     def unit(x):
         return x / np.linalg.norm(x, axis=-1, keepdims=True)
 
-    query, key, queue = unit(query.astype("float64")), unit(key.astype("float64")), unit(
-        queue.astype("float64")
+    query, key, queue = (
+        unit(query.astype("float64")),
+        unit(key.astype("float64")),
+        unit(queue.astype("float64")),
     )
     losses = []
     for q, k in zip(query, key):

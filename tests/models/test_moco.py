@@ -110,9 +110,7 @@ def test_fit_step_loss_momentum_update_and_fifo_queue():
         view_a, view_b = views(batch, seed=10 + step)
         query_before, key_before = query_and_key_weights(model)
         outputs = model((view_a, view_b), training=False)  # no BatchNorm: same as training
-        history = model.fit(
-            (view_a, view_b), batch_size=batch, epochs=1, shuffle=False, verbose=0
-        )
+        history = model.fit((view_a, view_b), batch_size=batch, epochs=1, shuffle=False, verbose=0)
         _, key_after = query_and_key_weights(model)
         # Momentum update, applied once per step with the pre-step query weights.
         for before_k, before_q, after in zip(key_before, query_before, key_after):
@@ -148,9 +146,7 @@ def test_short_fit_on_images_with_batch_norm():
         key_before, query_before, key_after, trainable
     ):
         if is_trainable:
-            np.testing.assert_allclose(
-                after, 0.5 * before_k + 0.5 * before_q, rtol=1e-5, atol=1e-6
-            )
+            np.testing.assert_allclose(after, 0.5 * before_k + 0.5 * before_q, rtol=1e-5, atol=1e-6)
         else:  # moving mean / variance: moved by the key batch, not averaged
             assert not np.allclose(after, 0.5 * before_k + 0.5 * before_q)
             assert not np.allclose(after, before_k)
