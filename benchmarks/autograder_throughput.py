@@ -44,19 +44,25 @@ DEFAULT_MIX = (
 
 
 class TimedExecute(Execute):
-    """The Execute step, printing each submission's end (partial runs stay measurable)."""
+    """The Execute step, printing each submission's end and keeping a partial result file
+    up to date, so that an interrupted run still gives its rate."""
 
     started = 0.0
     finished: list = []
     lock = threading.Lock()
+    progress_path: Path | None = None
 
     def run(self, submission, assignment, config):
         super().run(submission, assignment, config)
         with self.lock:
             self.finished.append(time.monotonic() - self.started)
-            count = len(self.finished)
-        print(f"  {count:4d} done at {self.finished[-1]:7.1f} s ({submission.student})",
-              flush=True)
+            count, seconds = len(self.finished), self.finished[-1]
+            if self.progress_path is not None:
+                self.progress_path.write_text(json.dumps({
+                    "partial": True, "executed": count, "seconds": round(seconds, 1),
+                    "submissions_per_minute": round(count / seconds * 60, 2),
+                    "jobs": config.jobs}, indent=2) + "\n")
+        print(f"  {count:4d} done at {seconds:7.1f} s ({submission.student})", flush=True)
 
 
 def make_class(folder: Path, mix: str, count: int) -> dict[str, str]:
@@ -110,6 +116,10 @@ def main(argv=None) -> int:
                          memory_mb=args.memory_mb, sandbox=args.sandbox)
     assignment = load_assignment("contrastive_loss")
     steps = [TimedExecute() if isinstance(step, Execute) else step for step in default_steps()]
+    results_dir = REPOSITORY / "benchmarks" / "results"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    path = results_dir / f"autograder_throughput_{args.backend}.json"
+    TimedExecute.progress_path = path  # overwritten by the full result at the end
 
     peak = {"mb": tree_rss_mb()}
     stop = threading.Event()
@@ -156,9 +166,6 @@ def main(argv=None) -> int:
                     "python": sys.version.split()[0]},
     }
     print(json.dumps({k: v for k, v in payload.items() if k != "unexpected_scores"}, indent=1))
-    results_dir = REPOSITORY / "benchmarks" / "results"
-    results_dir.mkdir(parents=True, exist_ok=True)
-    path = results_dir / f"autograder_throughput_{args.backend}.json"
     path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
     print(f"wrote {path}")
     if not args.keep:

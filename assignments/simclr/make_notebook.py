@@ -280,6 +280,7 @@ def build_cells() -> list[dict]:
         ### 4.1 t-SNE
         """),
         locked("""
+        keras.utils.set_random_seed(config.seed)  # the SimCLR encoder's initial weights
         random_encoder = build_encoder(config, x_train.shape[1:])  # never trained
         features = {}
         for name, encoder in (("SimCLR", simclr.encoder), ("random init", random_encoder),

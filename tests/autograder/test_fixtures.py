@@ -10,6 +10,7 @@ import hashlib
 import html
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 import keras
@@ -44,9 +45,9 @@ def graded(tmp_path_factory):
     results = grade_assignment("contrastive_loss", submissions, root / "graded", config)
     yield {"root": root, "before": before, "after": _hashes(submissions),
            "results": {result["student"]: result for result in results}}
-    for name in ("ssl_keras_injected_by_submission.txt",):
-        for folder in (root.parent, paths.REPOSITORY_DIR):
-            (folder / name).unlink(missing_ok=True)
+    # what writes_outside manages to write when no sandbox is available
+    for folder in (Path(tempfile.gettempdir()), paths.REPOSITORY_DIR):
+        (folder / "ssl_keras_injected_by_submission.txt").unlink(missing_ok=True)
 
 
 @pytest.mark.parametrize("fixture", sorted(EXPECTED["fixtures"]))
