@@ -1,6 +1,11 @@
 """Self-supervised losses, each as a function and a `keras.losses.Loss` class."""
 
 from ssl_keras.losses.alignment_uniformity import AlignmentUniformity, alignment_uniformity
+from ssl_keras.losses.chunked_nt_xent import (
+    ChunkedNTXent,
+    chunked_nt_xent,
+    chunked_nt_xent_per_example,
+)
 from ssl_keras.losses.clip_contrastive import CLIPContrastiveLoss, clip_contrastive_loss
 from ssl_keras.losses.info_nce import info_nce, info_nce_logits
 from ssl_keras.losses.margin_triplet import MarginTriplet, margin_triplet
@@ -16,12 +21,15 @@ from ssl_keras.losses.positives_only import PositivesOnlyLoss, positives_only_lo
 
 __all__ = [
     "AlignmentUniformity",
+    "ChunkedNTXent",
     "CLIPContrastiveLoss",
     "MarginTriplet",
     "NTLogistic",
     "NTXent",
     "PositivesOnlyLoss",
     "alignment_uniformity",
+    "chunked_nt_xent",
+    "chunked_nt_xent_per_example",
     "clip_contrastive_loss",
     "info_nce",
     "info_nce_logits",
