@@ -1,7 +1,8 @@
 """The contrastive_loss fixture submissions (autograder/fixtures/), graded in one batch.
 
-Slow (each notebook imports Keras and runs the real checks: about 30-60 s of CPU each);
-test_grade_toy.py runs the same cases on a NumPy-only assignment in the default suite.
+Each notebook imports Keras and runs the real checks (about 15-30 s of CPU each), so the
+batch runs once, in the jax pass of the suite; test_grade_toy.py runs the same cases on a
+NumPy-only assignment.
 """
 
 from __future__ import annotations
@@ -23,10 +24,7 @@ from ssl_keras_autograder.notebook import SourceNotebook
 
 FIXTURES = paths.PACKAGE_DIR / "fixtures" / "contrastive_loss"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(keras.backend.backend() != "jax", reason="run once, with jax"),
-]
+pytestmark = pytest.mark.skipif(keras.backend.backend() != "jax", reason="run once, with jax")
 
 
 def _hashes(folder: Path) -> dict[str, str]:

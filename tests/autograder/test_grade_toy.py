@@ -5,6 +5,7 @@ The same pipeline grades the contrastive_loss fixtures in test_fixtures.py (slow
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import html
 import json
@@ -124,13 +125,15 @@ def test_hostile_submissions_reach_nothing(graded):
         "".join(output.get("text", "")) for cell in snoop["cells"]
         for output in cell.get("outputs", []))
     assert "SNOOP FOUND" in printed
-    found = printed.split("SNOOP FOUND", 1)[1].splitlines()[0]
-    # no gradebook or source notebook exists while kernels run; other submissions and the
-    # grade folder are out of reach when the sandbox is available
-    assert "gradebook" not in found
-    assert str(graded["out"]) not in found
+    found = ast.literal_eval(printed.split("SNOOP FOUND", 1)[1].splitlines()[0].strip())
+    # no gradebook or source notebook of this run exists while kernels run, and the grade
+    # folder is out of reach. (Without the sandbox, e.g. when the repository itself lies in
+    # /tmp, the snoop may also see unrelated files other programs left in /tmp.)
+    ours = [path for path in found
+            if path.startswith(str(graded["root"])) or "ssl-keras-grading-" in path]
+    assert ours == []
     if graded["results"]["snoop"]["execution"].get("sandbox") is True:
-        assert found.strip() == "[]"
+        assert found == []
         assert not graded["injected"]
     # whatever it wrote, the grader's own files are intact
     assert "victim" not in (graded["out"] / "grades.csv").read_text()
