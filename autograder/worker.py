@@ -130,7 +130,11 @@ def _mount_points() -> list[str]:
     return points
 
 
-def sandbox(private: str, hidden: list[str]) -> None:
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def sandbox(private: str, hidden: list[str], restore: list[str] = ()) -> None:
     """Enters new user, mount and network namespaces (no root needed where the system allows
     unprivileged user namespaces): every file system read-only except `private`, each path
     of `hidden` replaced by an empty folder (or /dev/null), and no network but loopback.
@@ -145,7 +149,21 @@ def sandbox(private: str, hidden: list[str]) -> None:
             handle.write(text)
     _mount(call, None, "/", None, MS_REC | MS_PRIVATE)
     own = os.open(private, os.O_RDONLY | os.O_DIRECTORY)
-    for path in hidden:
+    # Order: hidden folders that hold a needed path (a repository cloned into /tmp) first,
+    # then the needed paths mounted back from handles opened before, then the other hidden
+    # paths, some of which lie inside the mounted-back ones (references, fixtures).
+    restore = [path for path in restore if any(_inside(path, folder) for folder in hidden)]
+    handles = [(path, os.open(path, os.O_RDONLY | os.O_DIRECTORY)) for path in restore
+               if os.path.isdir(path)]
+    outer = [folder for folder in hidden if any(_inside(path, folder) for path in restore)]
+    inner = [folder for folder in hidden if folder not in outer]
+    for path in outer:
+        _mount(call, "tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    for path, handle in handles:
+        os.makedirs(path, exist_ok=True)
+        _mount(call, f"/proc/self/fd/{handle}", path, None, MS_BIND | MS_REC)
+        os.close(handle)
+    for path in inner:
         if not os.path.lexists(path):
             continue
         if os.path.isdir(path):
@@ -183,7 +201,7 @@ def _loopback_up() -> None:
         fcntl.ioctl(handle, 0x8914, struct.pack("16sH14s", b"lo", flags, b"\0" * 14))
 
 
-def _probe(private: str, hidden: list[str]) -> str | None:
+def _probe(private: str, hidden: list[str], restore: list[str] = ()) -> str | None:
     """Tries the sandbox in a forked child first: a half-made one (say, a network namespace
     without loopback) must not be left behind. Returns None if it works, else why not."""
     read_end, write_end = os.pipe()
@@ -191,7 +209,7 @@ def _probe(private: str, hidden: list[str]) -> str | None:
     if pid == 0:  # the child: try, report, exit without cleanup
         os.close(read_end)
         try:
-            sandbox(private, hidden)
+            sandbox(private, hidden, restore)
             code, message = 0, b""
         except BaseException as error:  # noqa: BLE001
             code, message = 1, f"{type(error).__name__}: {error}".encode()
@@ -210,9 +228,10 @@ def main() -> None:
     mode = request.get("sandbox", "off")
     status = "off"
     if mode != "off":
-        problem = _probe(request["private"], request.get("hidden", []))
+        problem = _probe(request["private"], request.get("hidden", []),
+                         request.get("restore", []))
         if problem is None:
-            sandbox(request["private"], request.get("hidden", []))
+            sandbox(request["private"], request.get("hidden", []), request.get("restore", []))
             status = True
         else:
             status = f"unavailable: {problem}"

@@ -84,6 +84,7 @@ class Execute(Step):
             "sandbox": config.sandbox,
             "private": str(private),
             "hidden": hidden_paths(assignment, config, private),
+            "restore": restored_paths(),
         }
         read_fd, write_fd = os.pipe()
         log_path = private / "worker.log"
@@ -209,16 +210,32 @@ def hidden_paths(assignment, config, private: Path) -> list[str]:
     spec = importlib.util.find_spec("ssl_keras")
     if spec is not None and spec.origin:
         needed.append(Path(spec.origin).parent)
+    temporary = {Path(folder).resolve() for folder in ("/tmp", "/var/tmp", tempfile.gettempdir())}
     hidden = []
     for candidate in candidates:
         if candidate is None:
             continue
         candidate = Path(candidate).resolve()
-        if any(_within(path.resolve(), candidate) for path in needed):
+        # a temporary folder is hidden even when the repository or the venv lies in it:
+        # the worker mounts `restored_paths()` back inside it
+        if candidate not in temporary and any(
+            _within(path.resolve(), candidate) for path in needed
+        ):
             continue
         if str(candidate) not in hidden:
             hidden.append(str(candidate))
     return hidden
+
+
+def restored_paths() -> list[str]:
+    """What the kernel needs even where it lies inside a hidden temporary folder (a
+    repository cloned into /tmp): the Python environment, ssl_keras and the checks
+    package. Hidden paths inside them (references, fixtures) stay hidden."""
+    needed = [Path(sys.prefix), paths.PACKAGE_DIR]
+    spec = importlib.util.find_spec("ssl_keras")
+    if spec is not None and spec.origin:
+        needed.append(Path(spec.origin).parent)
+    return [str(path.resolve()) for path in needed]
 
 
 def _within(path: Path, folder: Path) -> bool:

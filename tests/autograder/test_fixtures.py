@@ -7,10 +7,12 @@ NumPy-only assignment.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import html
 import json
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -77,5 +79,14 @@ def test_snoop_and_writer_reach_nothing_when_sandboxed(graded):
     snoop = (executed / "snoop.ipynb").read_text()
     assert "hidden tests or gradebook found in:" in snoop
     if graded["results"]["snoop"]["execution"].get("sandbox") is True:
-        assert "hidden tests or gradebook found in: []" in snoop
+        found = ast.literal_eval(
+            snoop.split("hidden tests or gradebook found in: ", 1)[1].split("\\n", 1)[0])
+        # what this grader protects: this repository (outside its Python environment,
+        # which holds third-party packages' own test data) and this run's folders. Other
+        # checkouts of the course on the same machine are out of a same-user sandbox's
+        # reach (autograder/README.md: use a container for hostile classes).
+        ours = [path for path in found
+                if (path.startswith(str(paths.REPOSITORY_DIR)) and not path.startswith(sys.prefix))
+                or path.startswith(str(graded["root"])) or "ssl-keras-grading-" in path]
+        assert ours == [], found
         assert not (paths.REPOSITORY_DIR / "ssl_keras_injected_by_submission.txt").exists()
