@@ -18,3 +18,26 @@ def check_image_shape(input_shape) -> tuple:
             f"Received: input_shape={input_shape}"
         )
     return tuple(input_shape)
+
+
+def views_from_inputs(model_name: str, pair: str, inputs, augmentation):
+    """The two views a two-branch model trains on: `inputs` itself when it is a pair,
+    else `augmentation(inputs, training=True)` (views define the task, so they are drawn
+    whatever `training` says). Raises `ValueError` on any other input.
+
+    Returns:
+        `(views, augmented)`: the views and whether `augmentation` made them.
+    """
+    if isinstance(inputs, (list, tuple)):
+        if len(inputs) != 2:
+            raise ValueError(
+                f"`{model_name}` expects images (batch, height, width, channels) or a pair "
+                f"{pair} of them. Received: {len(inputs)} inputs"
+            )
+        return tuple(inputs), False
+    if len(inputs.shape) != 4:
+        raise ValueError(
+            f"`{model_name}` expects images of shape (batch, height, width, channels). "
+            f"Received: inputs.shape={tuple(inputs.shape)}"
+        )
+    return augmentation(inputs, training=True), True

@@ -9,6 +9,7 @@ from ssl_keras.distributed.collectives import replica_context
 from ssl_keras.layers.projection_head import ProjectionHead
 from ssl_keras.layers.simclr_augmentation import SimCLRAugmentation
 from ssl_keras.losses.info_nce import info_nce, info_nce_logits
+from ssl_keras.models._checks import views_from_inputs
 from ssl_keras.ops.similarity import l2_normalize
 
 
@@ -249,20 +250,7 @@ class MoCo(keras.Model):
         return {"h_q": h_q, "z_q": z_q, "z_k": ops.stop_gradient(z_k)}
 
     def _views(self, inputs):
-        if isinstance(inputs, (list, tuple)):
-            if len(inputs) != 2:
-                raise ValueError(
-                    "`MoCo` expects images (batch, height, width, channels) or a pair "
-                    f"(view_q, view_k) of them. Received: {len(inputs)} inputs"
-                )
-            views = tuple(inputs)
-        else:
-            if len(inputs.shape) != 4:
-                raise ValueError(
-                    "`MoCo` expects images of shape (batch, height, width, channels). "
-                    f"Received: inputs.shape={tuple(inputs.shape)}"
-                )
-            views = self.augmentation(inputs, training=True)
+        views, _ = views_from_inputs("MoCo", "(view_q, view_k)", inputs, self.augmentation)
         return views
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):

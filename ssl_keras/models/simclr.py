@@ -12,6 +12,7 @@ from ssl_keras.layers.projection_head import ProjectionHead
 from ssl_keras.layers.simclr_augmentation import SimCLRAugmentation
 from ssl_keras.losses.nt_xent import nt_xent, nt_xent_logits
 from ssl_keras.losses.positives_only import positives_only_loss
+from ssl_keras.models._checks import views_from_inputs
 from ssl_keras.ops.similarity import l2_normalize
 
 OBJECTIVES = ("nt_xent", "positives_only")
@@ -256,22 +257,12 @@ class SimCLR(keras.Model):
         return outputs
 
     def _views(self, inputs):
-        if isinstance(inputs, (list, tuple)):
-            if len(inputs) != 2:
-                raise ValueError(
-                    "`SimCLR` expects images (batch, height, width, channels) or a pair "
-                    f"(view_a, view_b) of them. Received: {len(inputs)} inputs"
-                )
-            views = tuple(inputs)
-        else:
-            if len(inputs.shape) != 4:
-                raise ValueError(
-                    "`SimCLR` expects images of shape (batch, height, width, channels). "
-                    f"Received: inputs.shape={tuple(inputs.shape)}"
-                )
-            # Views are drawn whatever `training` says: they define the task, so the
-            # loss in `evaluate()` is measured on views too.
-            views = self.augmentation(inputs, training=True)
+        # Views are drawn whatever `training` says: they define the task, so the loss in
+        # `evaluate()` is measured on views too.
+        views, augmented = views_from_inputs(
+            "SimCLR", "(view_a, view_b)", inputs, self.augmentation
+        )
+        if augmented:
             if not isinstance(views, (list, tuple)) or len(views) != 2:
                 raise ValueError(
                     "`augmentation` should return a pair of views (view_a, view_b). "
