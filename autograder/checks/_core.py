@@ -1,56 +1,59 @@
-"""What every checks module shares: hidden cases, records, and student-facing failures.
+"""What every checks module shares: cases, the one comparison rule, and visible checks.
 
-A notebook's test cell calls one function from `ssl_keras_autograder.checks.<assignment>`:
+A notebook's test cell calls one function of `ssl_keras_autograder.checks.<assignment>`,
+`check_<task>(student_function)`, in the student's kernel. It runs the task's *visible*
+cases and compares each value with the expected value stored in
+`checks/expected/<assignment>.json` (computed by `python -m autograder references` from the
+grader's private reference implementations, never typed by hand, never shipped as code).
+A failing case raises `AssertionError` with a message a student understands; when the
+value equals one of the usual mistakes (also stored, as values), the message names it.
 
-- `check_<task>(student_function)` runs visible checks inside the student's kernel and
-  raises `AssertionError` with a message a student understands. These help the student;
-  a submission that patches `assert` or `numpy.testing` can fool them, so they carry no
-  weight on their own.
-- `record_<task>(student_function)` (inside nbgrader's hidden-test markers) runs the
-  student's function on the assignment's hidden `Case`s and prints each value on a
-  marker line. The grader reads those lines from the executed notebook and compares
-  them, outside the kernel, with `references/<assignment>.json`, which
-  `python -m autograder references` computes from ssl_keras's reference
-  implementations. Nothing the student's code patches reaches that comparison.
+Points never come from the kernel. The grader's judge (`autograder/judge.py`) loads the
+answer cells' definitions in a separate process and evaluates the *same* visible cases and
+the assignment's hidden ones (`autograder/judges/<assignment>.py`, grader-private), and
+the grader compares them with `compare`, the function the visible checks use: whatever a
+hidden case checks (shape, finite values, integer values, closeness) is checked visibly too.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
-RECORD_MARKER = "@@ssl-keras-grader@@"
+EXPECTED_DIR = Path(__file__).resolve().parent / "expected"
 
 
 @dataclasses.dataclass(frozen=True)
 class Case:
-    """A hidden input on which a student's function is compared with the reference.
+    """An input on which a student's function is evaluated and compared.
 
     Args:
-        cell: grade_id of the notebook test cell that records this case.
-        task: the `record_<task>` function that records it.
-        inputs: builds the positional inputs (a list of NumPy arrays or Python values),
-            the same in the student's kernel and in the reference script.
-        reference: the reference implementation, called as
-            `reference(*inputs(), **kwargs)`; it should return an array-like.
-        kwargs: keyword arguments passed to both the student's and the reference
-            function.
-        rtol, atol: tolerances of the comparison (`numpy.allclose`).
-        description: what the case tests, in words shown to the student on failure.
+        task: the name of the student's function or class (e.g. `"nt_xent"`).
+        inputs: builds the positional inputs (NumPy arrays or Python values).
+        kwargs: keyword arguments.
+        measure: name of a function of the visible checks module, called as
+            `measure(student_object, *inputs, **kwargs)`, that turns the student's object
+            (a class, say) into the numbers compared; None calls the object itself.
+        rtol, atol: tolerances of `numpy.allclose`.
+        description: what the case tests, in words shown to the student.
+        mistakes: `(variant, message)` pairs: when a failing value equals the stored value
+            of that wrong variant on this case, the visible check says `message`.
     """
 
-    cell: str
     task: str
     inputs: Callable[[], list]
-    reference: Callable
     kwargs: dict = dataclasses.field(default_factory=dict)
+    measure: str | None = None
     rtol: float = 1e-4
     atol: float = 1e-5
     description: str = ""
+    mistakes: tuple = ()
 
 
 def normal(seed: int, *shapes: tuple[int, ...]) -> list[np.ndarray]:
@@ -60,82 +63,120 @@ def normal(seed: int, *shapes: tuple[int, ...]) -> list[np.ndarray]:
 
 
 def to_array(value) -> np.ndarray:
-    """A backend tensor, NumPy array or Python number as a float64 NumPy array."""
+    """A backend tensor, NumPy array or Python number as a NumPy array (dtype kept)."""
     if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
         try:
             value = value.detach().cpu().numpy() if hasattr(value, "detach") else value.numpy()
         except Exception:  # noqa: BLE001 (fall back to keras below)
             pass
-    if not isinstance(value, np.ndarray | int | float | bool | list | tuple):
+    if not isinstance(value, np.ndarray | int | float | bool | list | tuple | np.generic):
         import keras
 
         value = keras.ops.convert_to_numpy(value)
-    return np.asarray(value, dtype="float64")
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        array = array.astype("float64")
+    return array
 
 
-def record(name: str, value) -> None:
-    """Prints one recorded value on a marker line for the grader."""
+def evaluate(case: Case, function, module=None):
+    """The raw value of `case` for `function` (through `case.measure` of `module`)."""
+    if case.measure:
+        return getattr(module, case.measure)(function, *case.inputs(), **case.kwargs)
+    return function(*case.inputs(), **case.kwargs)
+
+
+def as_record(value) -> dict:
+    """A value as the grader stores and compares it: shape, dtype kind, nested lists."""
+    array = to_array(value)
+    kind = array.dtype.kind
+    return {
+        "shape": list(array.shape),
+        "kind": "f" if kind == "f" else "i",
+        "value": array.astype("float64").tolist(),
+    }
+
+
+def compare(record: dict, expected: dict) -> str | None:
+    """None if `record` (from `as_record`, or `{"error": ...}`) matches `expected`, else
+    what differs, in words. The only comparison rule: the visible checks in the kernel and
+    the grader's judge of every (visible and hidden) case both use it.
+    """
+    task = expected.get("task") or "your function"
+    if record is None:
+        return f"{task} gave no value"
+    if "error" in record:
+        return f"{task} raised {record['error']}"
     try:
-        array = to_array(value)
-        payload = {"case": name, "shape": list(array.shape), "value": array.tolist()}
-    except Exception as error:  # noqa: BLE001 (the grader reports it; the cell goes on)
-        payload = {"case": name, "error": f"{type(error).__name__}: {error}"}
-    print(RECORD_MARKER + json.dumps(payload, allow_nan=True), flush=True)
+        actual = np.asarray(record["value"], dtype="float64")
+        wanted = np.asarray(expected["value"], dtype="float64")
+    except (KeyError, TypeError, ValueError):
+        return f"{task} returned something that is not an array of numbers"
+    if list(actual.shape) != list(wanted.shape):
+        return (f"{task} returned shape {tuple(actual.shape)}; the expected shape is "
+                f"{tuple(wanted.shape)}" + _shape_hint(actual.shape, wanted.shape))
+    if not np.all(np.isfinite(actual)):
+        return f"{task} gave NaN or infinity"
+    if expected.get("kind") == "i" and not np.array_equal(actual, np.round(actual)):
+        return f"{task} should give whole numbers (counts or indices); it gave fractions"
+    rtol, atol = expected.get("rtol", 1e-4), expected.get("atol", 1e-5)
+    if np.allclose(actual, wanted, rtol=rtol, atol=atol):
+        return None
+    if actual.size == 1:
+        return f"{task} gave {actual.item():.6g}; the expected value is {wanted.item():.6g}"
+    difference = float(np.max(np.abs(actual - wanted)))
+    return f"{task} differs from the expected values by up to {difference:.3g}"
 
 
-def record_cases(cases: dict[str, Case], task: str, student_function: Callable) -> None:
-    """Calls `student_function` on every hidden case of `task` and records the results."""
-    for name, case in cases.items():
+def _shape_hint(actual, wanted) -> str:
+    if tuple(wanted) == () and int(np.prod(actual)) == 1:
+        return " (a scalar: return the number itself, e.g. `ops.mean(...)`, not an array of 1)"
+    return ""
+
+
+@functools.cache
+def expected_values(assignment: str) -> dict:
+    """The stored expected values of an assignment's visible cases (and their mistakes)."""
+    path = EXPECTED_DIR / f"{assignment}.json"
+    return json.loads(path.read_text())
+
+
+def run_case(case: Case, function, module) -> dict:
+    """Evaluates one case as a record; a student's exception becomes `{"error": ...}`."""
+    try:
+        return as_record(evaluate(case, function, module))
+    except NotImplementedError:
+        raise AssertionError(
+            f"{case.task}: not implemented yet (remove the `raise NotImplementedError()` "
+            "line and write your code).") from None
+    except AssertionError:
+        raise
+    except Exception as error:  # noqa: BLE001 (reported to the student in words)
+        return {"error": f"{type(error).__name__}: {error}"}
+
+
+def check(module, task: str, function) -> None:
+    """Runs the visible cases of `task` from `module.VISIBLE` against the stored expected
+    values; raises `AssertionError` on the first failure, naming the case (and the mistake
+    it looks like). Prints a line when all pass."""
+    stored = expected_values(module.NAME)
+    for name, case in module.VISIBLE.items():
         if case.task != task:
             continue
-        try:
-            value = student_function(*case.inputs(), **case.kwargs)
-        except Exception as error:  # noqa: BLE001 (a raising case is recorded as such)
-            print(
-                RECORD_MARKER
-                + json.dumps({"case": name, "error": f"{type(error).__name__}: {error}"}),
-                flush=True,
-            )
+        expected = stored[name]
+        record = run_case(case, function, module)
+        problem = compare(record, expected)
+        if problem is None:
             continue
-        record(name, value)
-
-
-def reference_values(cases: dict[str, Case]) -> dict[str, dict]:
-    """The reference value of every case, as stored in `references/<assignment>.json`."""
-    values = {}
-    for name, case in cases.items():
-        array = to_array(case.reference(*case.inputs(), **case.kwargs))
-        values[name] = {
-            "cell": case.cell,
-            "task": case.task,
-            "shape": list(array.shape),
-            "value": array.tolist(),
-            "rtol": case.rtol,
-            "atol": case.atol,
-            "description": case.description,
-        }
-    return values
-
-
-def expect_close(actual, expected, what: str, rtol: float = 1e-4, atol: float = 1e-5) -> None:
-    """Raises an `AssertionError` that says, in words, how `actual` differs from `expected`."""
-    actual_array = to_array(actual)
-    expected_array = np.asarray(expected, dtype="float64")
-    if actual_array.shape != expected_array.shape:
-        raise AssertionError(
-            f"{what}: expected shape {expected_array.shape}, got shape {actual_array.shape}."
-        )
-    if not np.all(np.isfinite(actual_array)):
-        raise AssertionError(f"{what}: the result contains NaN or infinity.")
-    if not np.allclose(actual_array, expected_array, rtol=rtol, atol=atol):
-        difference = float(np.max(np.abs(actual_array - expected_array)))
-        if actual_array.size == 1:
-            raise AssertionError(
-                f"{what}: expected {expected_array.item():.6g}, got {actual_array.item():.6g}."
-            )
-        raise AssertionError(
-            f"{what}: values differ from the expected ones by up to {difference:.3g}."
-        )
+        for variant, message in case.mistakes:
+            mistake = expected.get("mistakes", {}).get(variant)
+            if mistake is not None and "error" not in record and compare(
+                record, {**expected, "value": mistake["value"]}
+            ) is None:
+                problem += f": it looks like {message}"
+                break
+        raise AssertionError(f"{case.description or name}: {problem}.")
+    print(f"{task}: all visible checks passed.")
 
 
 def is_close_scalar(a: float, b: float, rel: float = 1e-4) -> bool:

@@ -59,32 +59,48 @@ def solution_namespace(name: str, grade_ids: list[str], namespace: dict | None =
     return namespace
 
 
-def recorded_values(capsys) -> dict[str, dict]:
-    """The marker lines printed by `record_*`, by case name."""
-    values = {}
-    for line in capsys.readouterr().out.splitlines():
-        if line.startswith(_core.RECORD_MARKER):
-            payload = json.loads(line[len(_core.RECORD_MARKER):])
-            values[payload["case"]] = payload
-    return values
+def assert_solution_matches_expected(name: str, solutions: dict, checks_module,
+                                     tasks: list[str] | None = None) -> None:
+    """The solutions give the stored expected value on every case (visible and hidden) of
+    the given tasks, compared with the grader's own rule (`_core.compare`)."""
+    from ssl_keras_autograder.judging import load_spec
+
+    spec = load_spec(name)
+    seen = set()
+    for case_name, case in spec.cases.items():
+        if tasks is not None and case.task not in tasks:
+            continue
+        seen.add(case.task)
+        record = _core.as_record(_core.evaluate(case, solutions[case.task], checks_module))
+        problem = _core.compare(record, spec.expected[case_name])
+        assert problem is None, (case_name, problem)
+    assert seen == set(tasks or spec.tasks.values()), seen
 
 
-def assert_matches_references(cases: dict, recorded: dict, task: str) -> None:
-    """Every case of `task` was recorded and agrees with its reference implementation."""
-    expected = _core.reference_values({k: c for k, c in cases.items() if c.task == task})
-    assert expected, f"no case for task {task}"
-    for case_name, reference in expected.items():
-        assert case_name in recorded, case_name
-        assert "error" not in recorded[case_name], recorded[case_name]
-        actual = np.asarray(recorded[case_name]["value"], dtype="float64")
-        np.testing.assert_allclose(
-            actual, np.asarray(reference["value"]), rtol=reference["rtol"],
-            atol=reference["atol"], err_msg=case_name,
-        )
+def judged_problems(name: str, function, task: str, checks_module) -> list[str]:
+    """What the grader would say of `function` as the answer to `task` (every case)."""
+    from ssl_keras_autograder.judging import load_spec
+
+    spec = load_spec(name)
+    problems = []
+    for case_name, case in spec.cases.items():
+        if case.task != task:
+            continue
+        try:
+            record = _core.as_record(_core.evaluate(case, function, checks_module))
+        except Exception as error:  # noqa: BLE001
+            record = {"error": f"{type(error).__name__}: {error}"}
+        problem = _core.compare(record, spec.expected[case_name])
+        if problem:
+            problems.append(problem)
+    return problems
 
 
 def check_notebook_structure(name: str, checks_module) -> None:
-    """Test cells call check_/record_ of their tasks; CASES and FORBIDDEN name real cells."""
+    """Each test cell of `TASKS` calls `check_<task>` and nothing hidden; the setup cell
+    imports the checks module; every task has visible and hidden cases."""
+    from ssl_keras_autograder.judging import load_spec
+
     cells = committed_cells(name)
     test_cells = {
         cell["id"]: "".join(cell["source"]) for cell in cells
@@ -92,24 +108,25 @@ def check_notebook_structure(name: str, checks_module) -> None:
         and cell["cell_type"] == "code"
     }
     assert test_cells
-    for case_name, case in checks_module.CASES.items():
-        assert case.cell in test_cells, (case_name, case.cell)
-        source = test_cells[case.cell]
-        hidden = source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
-        assert f"checks.record_{case.task}(" in hidden, (case_name, case.cell)
-        assert f"checks.check_{case.task}(" in source.split("### BEGIN HIDDEN TESTS")[0]
-    for cell_id in getattr(checks_module, "FORBIDDEN", {}):
-        assert cell_id in test_cells, cell_id
+    assert set(checks_module.TASKS) == set(test_cells), (checks_module.TASKS, list(test_cells))
+    order = [cell["id"] for cell in cells if cell["id"] in test_cells]
+    assert list(checks_module.TASKS) == order
+    for cell_id, task in checks_module.TASKS.items():
+        source = test_cells[cell_id]
+        assert f"checks.check_{task}(" in source, (cell_id, source)
+        assert "HIDDEN TESTS" not in source and "record_" not in source, cell_id
+    spec = load_spec(name)
+    for task in checks_module.TASKS.values():
+        assert any(c.task == task for n, c in spec.cases.items() if n in spec.hidden), task
+        assert any(c.task == task for n, c in spec.cases.items() if n not in spec.hidden), task
     setup = cells[[c["cell_type"] for c in cells].index("code")]
     assert setup["id"] == "setup"
     assert f"checks import {name} as checks" in "".join(setup["source"])
 
 
-def execute_fast(name: str, monkeypatch, timeout: int = 600) -> dict:
-    """Runs the whole source notebook in its fast setting (for `slow` tests only).
-
-    Returns the recorded values of every hidden case, read from the executed outputs.
-    """
+def execute_fast(name: str, monkeypatch, timeout: int = 600):
+    """Runs the whole source notebook in its fast setting (for `slow` tests only) and
+    returns the executed notebook (`nbclient` raises on a failing cell)."""
     import nbclient
     import nbformat
 
@@ -118,11 +135,4 @@ def execute_fast(name: str, monkeypatch, timeout: int = 600) -> dict:
     nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3").execute(
         cwd=str(ASSIGNMENTS / name)
     )
-    values = {}
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            for line in output.get("text", "").splitlines():
-                if line.startswith(_core.RECORD_MARKER):
-                    payload = json.loads(line[len(_core.RECORD_MARKER):])
-                    values[payload["case"]] = payload
-    return values
+    return notebook
