@@ -29,7 +29,20 @@ class GradeConfig:
             submission's own folder; submissions, grades, assignment sources, reference
             values and the grader's home hidden; no network), and without them elsewhere;
             "require" refuses to run a notebook without them; "off" never uses them.
-        hidden_paths: more files or folders to hide from the kernels.
+        hidden_paths: more files or folders to hide from the kernels (the "namespaces"
+            fallback; bubblewrap shows only what is allowed anyway).
+        sandbox_uid_base: when the grader runs as root, the jail of slot `i` (one per
+            concurrent job) runs as uid `sandbox_uid_base + i`, so no two kernels share one.
+        pids_max: processes and threads one notebook's jail may have (cgroup, as root).
+        max_result_mb: the most the grader reads back from one worker (the executed
+            notebook as JSON); a larger result counts as a worker error.
+        output_cell_kb: stream text (stdout/stderr) kept per cell; the rest is cut with a
+            note "[output cut: N MB more]".
+        output_image_kb: an image or other rich output larger than this is replaced by a
+            note.
+        output_notebook_mb: output kept per notebook; later outputs are replaced by a note.
+        locked_cell_timeout: seconds a locked (read-only, not graded) cell may run: it runs
+            the course's code, perhaps calling the student's functions.
     """
 
     backend: str = "jax"
@@ -43,6 +56,13 @@ class GradeConfig:
     extra_env: dict = dataclasses.field(default_factory=dict)
     sandbox: str = "auto"
     hidden_paths: list = dataclasses.field(default_factory=list)
+    sandbox_uid_base: int = 61000
+    pids_max: int = 512
+    max_result_mb: float = 64.0
+    output_cell_kb: float = 256.0
+    output_image_kb: float = 2048.0
+    output_notebook_mb: float = 16.0
+    locked_cell_timeout: float = 300.0
     work_root: str | None = None  # set by the grader: the folder of this run's private folders
 
 
