@@ -170,9 +170,6 @@ CELLS = [
     tests(
         """
         checks.check_zero_shot_logits(zero_shot_logits)
-        ### BEGIN HIDDEN TESTS
-        checks.record_zero_shot_logits(zero_shot_logits)
-        ### END HIDDEN TESTS
         """,
         "zero_shot_logits_tests",
         points=2,
@@ -197,9 +194,6 @@ CELLS = [
     tests(
         """
         checks.check_zero_shot_predict(zero_shot_predict)
-        ### BEGIN HIDDEN TESTS
-        checks.record_zero_shot_predict(zero_shot_predict)
-        ### END HIDDEN TESTS
         """,
         "zero_shot_predict_tests",
         points=1,
@@ -255,9 +249,6 @@ CELLS = [
     tests(
         """
         checks.check_ensemble_class_embeddings(ensemble_class_embeddings)
-        ### BEGIN HIDDEN TESTS
-        checks.record_ensemble_class_embeddings(ensemble_class_embeddings)
-        ### END HIDDEN TESTS
         """,
         "ensemble_tests",
         points=2,
@@ -371,9 +362,6 @@ CELLS = [
     tests(
         """
         checks.check_confusion_matrix(confusion_matrix)
-        ### BEGIN HIDDEN TESTS
-        checks.record_confusion_matrix(confusion_matrix)
-        ### END HIDDEN TESTS
         """,
         "confusion_tests",
         points=1,
@@ -393,9 +381,6 @@ CELLS = [
     tests(
         """
         checks.check_per_class_accuracy(per_class_accuracy)
-        ### BEGIN HIDDEN TESTS
-        checks.record_per_class_accuracy(per_class_accuracy)
-        ### END HIDDEN TESTS
         """,
         "per_class_tests",
         points=1,

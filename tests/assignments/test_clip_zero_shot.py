@@ -1,30 +1,28 @@
-"""The clip_zero_shot assignment: notebook in sync, checks accept the solution and reject
-wrong implementations, hidden cases agree with ssl_keras's CLIPZeroShotClassifier."""
+"""The clip_zero_shot assignment: notebook in sync, visible checks accept the solution and
+reject wrong implementations (naming the mistake), the solution matches every stored
+expected value, the grader's oracles agree with ssl_keras's CLIPZeroShotClassifier."""
 
 import numpy as np
 import pytest
+from ssl_keras_autograder import references
+from ssl_keras_autograder.checks import _core
 from ssl_keras_autograder.checks import clip_zero_shot as checks
+from ssl_keras_autograder.judges import clip_zero_shot as judge
 
 from tests.assignments.source_notebooks import (
-    assert_matches_references,
+    assert_solution_matches_expected,
     built_cells,
     check_notebook_structure,
     committed_cells,
     comparable,
     execute_fast,
-    recorded_values,
+    judged_problems,
     solution_namespace,
 )
 
 NAME = "clip_zero_shot"
 SOLUTION_CELLS = ["zero_shot_logits", "zero_shot_predict", "ensemble", "confusion", "per_class"]
-TASKS = {
-    "zero_shot_logits": "zero_shot_logits",
-    "zero_shot_predict": "zero_shot_predict",
-    "ensemble_class_embeddings": "ensemble_class_embeddings",
-    "confusion_matrix": "confusion_matrix",
-    "per_class_accuracy": "per_class_accuracy",
-}
+TASKS = list(checks.TASKS.values())
 
 
 @pytest.fixture(scope="module")
@@ -40,118 +38,170 @@ def test_notebook_structure():
     check_notebook_structure(NAME, checks)
 
 
-@pytest.mark.parametrize("task", sorted(TASKS))
-def test_solution_passes_visible_checks_and_hidden_references(solutions, task, capsys):
+def test_references_are_up_to_date():
+    assert references.check([NAME]) == []
+
+
+def test_visible_module_holds_no_reference():
+    """The kernel-visible module has no oracle and does not import the package's classifier."""
+    source = open(checks.__file__).read()
+    assert "ssl_keras.models" not in source and "CLIPZeroShotClassifier" not in source
+    assert not any(name.startswith(("oracle", "reference", "_oracle")) for name in dir(checks))
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_solution_passes_visible_checks(solutions, task, capsys):
     getattr(checks, f"check_{task}")(solutions[task])
-    getattr(checks, f"record_{task}")(solutions[task])
-    assert_matches_references(checks.CASES, recorded_values(capsys), task)
+    assert f"{task}: all visible checks passed." in capsys.readouterr().out
 
 
-def _unnormalised_logits(image_embeddings, class_embeddings, logit_scale=100.0):
-    return logit_scale * np.asarray(image_embeddings) @ np.asarray(class_embeddings).T
+def test_solution_matches_every_expected_value(solutions):
+    assert_solution_matches_expected(NAME, solutions, checks)
 
 
-def _unscaled_logits(image_embeddings, class_embeddings, logit_scale=100.0):
-    a = image_embeddings / np.linalg.norm(image_embeddings, axis=1, keepdims=True)
-    b = class_embeddings / np.linalg.norm(class_embeddings, axis=1, keepdims=True)
-    return a @ b.T
+def test_stand_in_matches_expected_values():
+    """The stand-in of zero_shot_logits (used while later tasks are judged) is right."""
+    assert_solution_matches_expected(
+        NAME, {"zero_shot_logits": judge.STAND_INS["zero_shot_logits"]}, checks,
+        tasks=["zero_shot_logits"],
+    )
 
 
-def _wrong_axis_norm_logits(image_embeddings, class_embeddings, logit_scale=100.0):
-    a = image_embeddings / np.linalg.norm(image_embeddings, axis=0, keepdims=True)
-    b = class_embeddings / np.linalg.norm(class_embeddings, axis=0, keepdims=True)
-    return logit_scale * a @ b.T
+def test_solution_predict_works_on_the_stand_in(solutions):
+    """zero_shot_predict's solution calls zero_shot_logits: judged with the stand-in in
+    its place, it still matches every expected value."""
+    namespace = {"np": np, "zero_shot_logits": judge.STAND_INS["zero_shot_logits"]}
+    cell = next(c for c in committed_cells(NAME) if c["id"] == "zero_shot_predict")
+    exec("".join(cell["source"]), namespace)
+    assert_solution_matches_expected(NAME, namespace, checks, tasks=["zero_shot_predict"])
 
 
-def _dot_product_predict(image_embeddings, class_embeddings):
-    return np.argmax(np.asarray(image_embeddings) @ np.asarray(class_embeddings).T, axis=1)
-
-
-def _argmin_predict(image_embeddings, class_embeddings):
-    return np.argmin(_unscaled_logits(image_embeddings, class_embeddings), axis=1)
-
-
-def _mean_then_normalise(prompt_embeddings):
-    mean = np.asarray(prompt_embeddings).mean(axis=1)
-    return mean / np.linalg.norm(mean, axis=-1, keepdims=True)
-
-
-def _not_renormalised(prompt_embeddings):
-    p = prompt_embeddings / np.linalg.norm(prompt_embeddings, axis=-1, keepdims=True)
-    return p.mean(axis=1)
-
-
-def _transposed_confusion(labels, predictions, num_classes):
-    matrix = np.zeros((num_classes, num_classes))
-    np.add.at(matrix, (predictions, labels), 1)
-    return matrix
-
-
-def _observed_classes_confusion(labels, predictions, num_classes):
-    size = int(max(np.max(labels), np.max(predictions))) + 1
-    matrix = np.zeros((size, size))
-    np.add.at(matrix, (labels, predictions), 1)
-    return matrix
+def _loop_logits(image_embeddings, class_embeddings, logit_scale=100.0):
+    return judge.oracle_logits(image_embeddings, class_embeddings, logit_scale)
 
 
 def _nan_per_class(confusion):
     with np.errstate(all="ignore"):
+        confusion = np.asarray(confusion, dtype="float64")
         return np.diag(confusion) / confusion.sum(axis=1)
 
 
-def _column_per_class(confusion):
-    return np.diag(confusion) / np.maximum(confusion.sum(axis=0), 1)
+def _float_confusion(labels, predictions, num_classes):
+    matrix = np.zeros((num_classes, num_classes))
+    np.add.at(matrix, (labels, predictions), 1.0)
+    return matrix
 
 
-@pytest.mark.parametrize(
-    "task, wrong",
-    [
-        ("zero_shot_logits", _unnormalised_logits),
-        ("zero_shot_logits", _unscaled_logits),
-        ("zero_shot_logits", _wrong_axis_norm_logits),
-        ("zero_shot_predict", _dot_product_predict),
-        ("zero_shot_predict", _argmin_predict),
-        ("ensemble_class_embeddings", _mean_then_normalise),
-        ("ensemble_class_embeddings", _not_renormalised),
-        ("confusion_matrix", _transposed_confusion),
-        ("confusion_matrix", _observed_classes_confusion),
-        ("per_class_accuracy", _nan_per_class),
-        ("per_class_accuracy", _column_per_class),
-    ],
-)
-def test_visible_checks_reject_wrong_implementations(task, wrong):
-    with pytest.raises(AssertionError):
-        getattr(checks, f"check_{task}")(wrong)
+WRONG = [
+    # (task, variant or function, words the visible check's message must contain)
+    ("zero_shot_logits", "dot_products", "plain dot products"),
+    ("zero_shot_logits", "unscaled", "without the factor `logit_scale`"),
+    ("zero_shot_logits", "norm_over_batch", "norms taken over the batch"),
+    ("zero_shot_predict", "argmin", "argmin"),
+    ("zero_shot_predict", "dot_products", "the dot product was used"),
+    ("ensemble_class_embeddings", "mean_then_normalise", "without normalising each"),
+    ("ensemble_class_embeddings", "not_renormalised", "was not normalised again"),
+    ("confusion_matrix", "transposed", "rows and columns are swapped"),
+    ("confusion_matrix", "observed_classes", "sized by the classes that occur"),
+    ("per_class_accuracy", "columns", "column sums"),
+    ("per_class_accuracy", _nan_per_class, "NaN"),
+]
 
 
-@pytest.mark.parametrize(
-    "task, wrong",
-    [
-        ("zero_shot_logits", _unnormalised_logits),
-        ("zero_shot_predict", _dot_product_predict),
-        ("ensemble_class_embeddings", _mean_then_normalise),
-        ("confusion_matrix", _transposed_confusion),
-        ("per_class_accuracy", _column_per_class),
-    ],
-)
-def test_hidden_cases_tell_wrong_implementations_apart(task, wrong, capsys):
-    getattr(checks, f"record_{task}")(wrong)
-    with pytest.raises(AssertionError):
-        assert_matches_references(checks.CASES, recorded_values(capsys), task)
+def _wrong(task, variant):
+    return judge.VARIANTS[task][variant] if isinstance(variant, str) else variant
+
+
+@pytest.mark.parametrize("task, variant, words", WRONG)
+def test_visible_checks_reject_wrong_implementations(task, variant, words):
+    with pytest.raises(AssertionError, match=words.replace("`", ".").replace("(", ".")):
+        getattr(checks, f"check_{task}")(_wrong(task, variant))
+
+
+@pytest.mark.parametrize("task, variant, words", WRONG)
+def test_grader_rejects_wrong_implementations(task, variant, words):
+    assert judged_problems(NAME, _wrong(task, variant), task, checks)
+
+
+def test_right_variants_of_the_solution_pass():
+    """A loop oracle (float64) and a float confusion matrix with whole counts pass."""
+    checks.check_zero_shot_logits(_loop_logits)
+    checks.check_confusion_matrix(_float_confusion)
+    assert not judged_problems(NAME, _loop_logits, "zero_shot_logits", checks)
+    assert not judged_problems(NAME, _float_confusion, "confusion_matrix", checks)
+
+
+def test_fractional_counts_are_rejected():
+    def fractional(labels, predictions, num_classes):
+        return _float_confusion(labels, predictions, num_classes) + 0.5
+
+    with pytest.raises(AssertionError, match="whole numbers"):
+        checks.check_confusion_matrix(fractional)
+
+
+def test_not_implemented_says_so():
+    def missing(*args, **kwargs):
+        raise NotImplementedError()
+
+    with pytest.raises(AssertionError, match="not implemented yet"):
+        checks.check_zero_shot_logits(missing)
 
 
 def test_oracles_agree_with_the_package_classifier():
-    """The visible checks' NumPy oracles and the hidden references (the package) agree."""
-    image, text = checks.normal(5, (7, 6), (3, 6))
-    np.testing.assert_allclose(checks.reference_logits(image, text),
-                               checks._oracle_logits(image, text), rtol=1e-4, atol=1e-3)
-    (prompts,) = checks.normal(6, (3, 4, 6))
-    np.testing.assert_allclose(checks.reference_ensemble(prompts),
-                               checks._oracle_ensemble(prompts), rtol=1e-4, atol=1e-5)
+    """The NumPy oracles and the references (the package's classifier) agree."""
+    image, text = _core.normal(5, (7, 6), (3, 6))
+    np.testing.assert_allclose(judge.reference_logits(image, text),
+                               judge.oracle_logits(image, text), rtol=1e-4, atol=1e-3)
+    np.testing.assert_array_equal(judge.reference_predict(image, text),
+                                  judge.oracle_predict(image, text))
+    (prompts,) = _core.normal(6, (3, 4, 6))
+    np.testing.assert_allclose(judge.reference_ensemble(prompts),
+                               judge.oracle_ensemble(prompts), rtol=1e-4, atol=1e-5)
+
+
+def test_oracles_agree_with_closed_forms():
+    labels, predictions = np.array([0, 0, 1, 2, 2, 2]), np.array([0, 1, 1, 2, 0, 2])
+    np.testing.assert_array_equal(judge.oracle_confusion(labels, predictions, 3),
+                                  [[1, 1, 0], [0, 1, 0], [1, 0, 2]])
+    np.testing.assert_allclose(
+        judge.oracle_per_class_accuracy([[3, 1, 0], [2, 2, 0], [0, 0, 5]]), [0.75, 0.5, 1.0])
+    np.testing.assert_allclose(judge.oracle_per_class_accuracy([[2, 0], [0, 0]]), [1.0, 0.0])
+    (text,) = _core.normal(7, (4, 5))
+    np.testing.assert_allclose(np.diag(judge.oracle_logits(text, text, 1.0)), np.ones(4))
+    (prompts,) = _core.normal(8, (3, 1, 5))
+    np.testing.assert_allclose(judge.oracle_ensemble(prompts * 3.0),
+                               judge._unit(prompts[:, 0]), atol=1e-12)
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    labels, predictions, _ = judge._labels(9, 100, 6)
+    np.testing.assert_array_equal(
+        judge.oracle_confusion(labels, predictions, 6),
+        sklearn_metrics.confusion_matrix(labels, predictions, labels=range(6)))
+
+
+def test_forbidden_names_are_per_task():
+    """Each task forbids only its own implementations; the stand-in's helpers stay free."""
+    assert set(judge.FORBIDDEN) <= set(TASKS)
+    assert "sklearn.metrics.confusion_matrix" not in judge.FORBIDDEN["zero_shot_logits"]
+    for names in judge.FORBIDDEN.values():
+        assert not any("l2_normalize" in name for name in names)
+    import importlib
+
+    for names in judge.FORBIDDEN.values():
+        for name in names:
+            module, _, attribute = name.partition(".")
+            target = importlib.import_module(module)
+            parts = attribute.split(".")
+            for index, part in enumerate(parts):
+                try:
+                    target = getattr(target, part)
+                except AttributeError:
+                    target = importlib.import_module(f"{module}." + ".".join(parts[:index + 1]))
+            assert callable(target), name
 
 
 @pytest.mark.slow
 def test_notebook_runs_top_to_bottom_in_fast_mode(monkeypatch):
-    recorded = execute_fast(NAME, monkeypatch)
-    for task in {case.task for case in checks.CASES.values()}:
-        assert_matches_references(checks.CASES, recorded, task)
+    notebook = execute_fast(NAME, monkeypatch)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert not any(out.get("output_type") == "error" for out in cell.outputs)
