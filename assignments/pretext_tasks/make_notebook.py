@@ -38,6 +38,11 @@ CELLS = [
         probe, kNN and t-SNE of their features. Every method trains the same small CNN
         (`ssl_keras.models.small_cnn_encoder`) from the same initial weights.
 
+        **Grading.** Each task's test cell runs its visible checks; the grader also runs
+        hidden cases on your functions, outside the notebook, and does not let them call
+        `ssl_keras.pretext`'s own transform of the task (names in comments or scratch
+        cells never matter).
+
         **Data.** The embedded handwritten digits (`ssl_keras.data.load_digits`: 1,258
         training and 539 test images of 16x16, gray digits at random positions with
         noise), so that nothing is downloaded. The course used CIFAR-10 (rotation ~55%,
@@ -122,9 +127,6 @@ CELLS = [
     tests(
         """
         checks.check_rotation_batch(rotation_batch)
-        ### BEGIN HIDDEN TESTS
-        checks.record_rotation_batch(rotation_batch)
-        ### END HIDDEN TESTS
         """,
         "rotation_tests",
         points=2,
@@ -181,9 +183,6 @@ CELLS = [
     tests(
         """
         checks.check_jigsaw_shuffle(jigsaw_shuffle)
-        ### BEGIN HIDDEN TESTS
-        checks.record_jigsaw_shuffle(jigsaw_shuffle)
-        ### END HIDDEN TESTS
         """,
         "jigsaw_tests",
         points=2,
@@ -229,9 +228,6 @@ CELLS = [
     tests(
         """
         checks.check_colorization_pair(colorization_pair)
-        ### BEGIN HIDDEN TESTS
-        checks.record_colorization_pair(colorization_pair)
-        ### END HIDDEN TESTS
         """,
         "colorization_tests",
         points=1,
