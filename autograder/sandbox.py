@@ -32,6 +32,7 @@ starts its process).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import fcntl
@@ -63,6 +64,41 @@ PRIVATE_PACKAGE_FOLDERS = ("judges", "references", "fixtures")
 
 class SandboxUnavailable(RuntimeError):
     """Raised by `Jail` when `config.sandbox == "require"` and bubblewrap does not work."""
+
+
+# ---------------------------------------------------------------------------------------
+# Slots: which jails run at once (as root, the slot picks the jail's uid).
+
+
+class SlotPool:
+    """Hands out the lowest free slot index, thread-safely; one pool per process, shared by
+    every caller (notebook runs and judges), so concurrent jails never share a uid."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._used: set[int] = set()
+
+    def acquire(self) -> int:
+        with self._lock:
+            index = next(index for index in itertools.count() if index not in self._used)
+            self._used.add(index)
+            return index
+
+    def release(self, index: int) -> None:
+        with self._lock:
+            self._used.discard(index)
+
+    @contextlib.contextmanager
+    def slot(self):
+        """`with SLOTS.slot() as index:` a free slot for the duration of the block."""
+        index = self.acquire()
+        try:
+            yield index
+        finally:
+            self.release(index)
+
+
+SLOTS = SlotPool()
 
 
 # ---------------------------------------------------------------------------------------
@@ -118,8 +154,9 @@ def _probe_bwrap() -> str | None:
         return "setpriv is missing (needed to run bubblewrap unprivileged as root)"
     folder = Path(tempfile.mkdtemp(prefix="ssl-keras-jail-probe-"))
     jail = None
+    slot = SLOTS.acquire()
     try:
-        jail = Jail(None, slot=0, workdir=folder, memory_mb=512, mode="bwrap")
+        jail = Jail(None, slot=slot, workdir=folder, memory_mb=512, mode="bwrap")
         process = jail.popen([sys.executable, "-S", "-c", "import encodings"],
                              env={"PATH": "/usr/bin:/bin"}, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE)
@@ -133,6 +170,7 @@ def _probe_bwrap() -> str | None:
     finally:
         if jail is not None:
             jail.close()
+        SLOTS.release(slot)
         shutil.rmtree(folder, ignore_errors=True)
 
 

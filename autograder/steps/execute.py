@@ -1,17 +1,19 @@
-"""Runs the sanitized notebook in a worker process with time and memory limits.
+"""Runs the sanitized notebook in a worker process, inside a `Jail`, with time and memory limits.
 
-Each submission gets a fresh private folder holding only the throwaway working directory
-(the assignment's data files, HOME and TMPDIR) and a kernelspec pointing at the grader's
-own Python. The worker gets the notebook through a pipe (no file with hidden tests is
-written), runs it with nbclient in the working directory, and sends the executed notebook
-back through another pipe. This step watches the worker's process tree: the kernel's
-resident memory above `memory_mb` kills the kernel; a run past `timeout` (plus a grace
-period for the worker's own clean-up) kills the worker, the kernel and their children.
+Each submission gets a fresh grader-private folder. Inside it, the jail's folder `box/`
+holds the throwaway working directory (the assignment's data files, HOME and TMPDIR) and a
+kernelspec pointing at the grader's own Python; it is the only writable path the worker and
+kernel have (see `sandbox.Jail`: bubblewrap with an allow-list file system where available).
+The worker gets the notebook through its stdin (no file with hidden tests is written), runs
+it with nbclient, and sends the executed notebook back through an inherited pipe; this step
+reads at most `config.max_result_mb` of it and keeps only the tail of the worker's and
+kernel's stderr. The jail caps memory (a cgroup when the grader is root, else a resident
+memory watchdog); a run past `timeout` (plus a grace period for the worker's own clean-up)
+ends the jail, which kills every process in it.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -22,9 +24,8 @@ import threading
 import time
 from pathlib import Path
 
-import psutil
-
 from .. import paths
+from ..sandbox import SLOTS, Jail, SandboxUnavailable
 from .base import Step
 
 KERNEL_NAME = "ssl-keras-grader"
@@ -32,9 +33,10 @@ KERNEL_NAME = "ssl-keras-grader"
 
 class Execute(Step):
     """Options:
-        poll_interval: seconds between memory checks.
+        poll_interval: seconds between checks of the worker.
         grace: seconds the worker gets past `timeout` to report before it is killed.
-        keep_log: keep the tail of the worker's and kernel's raw stderr (grader-private).
+        keep_log: bytes kept from the end of the worker's and kernel's raw stderr
+            (grader-private).
     """
 
     phase = "execute"
@@ -48,12 +50,14 @@ class Execute(Step):
         root = config.work_root
         private = Path(tempfile.mkdtemp(prefix=f"{submission.student}-", dir=root))
         try:
-            self._run_in(private, submission, assignment, config)
+            with SLOTS.slot() as slot:
+                self._run_in(private, slot, submission, assignment, config)
         finally:
             shutil.rmtree(private, ignore_errors=True)
 
-    def _run_in(self, private, submission, assignment, config):
-        workdir = private / "run"
+    def _run_in(self, private, slot, submission, assignment, config):
+        box = private / "box"
+        workdir = box / "run"
         (workdir / "tmp").mkdir(parents=True)
         for path in assignment.data_files:
             target = workdir / path.name
@@ -61,7 +65,7 @@ class Execute(Step):
                 shutil.copytree(path, target)
             else:
                 shutil.copy2(path, target)
-        jupyter = private / "jupyter"
+        jupyter = box / "jupyter"
         kernel_dir = jupyter / "kernels" / KERNEL_NAME
         kernel_dir.mkdir(parents=True)
         (kernel_dir / "kernel.json").write_text(
@@ -73,173 +77,142 @@ class Execute(Step):
                 }
             )
         )
+        try:
+            jail = Jail(config, slot=slot, workdir=box, memory_mb=config.memory_mb,
+                        pids_max=getattr(config, "pids_max", 512),
+                        hidden=[assignment.source.path.parent])
+        except SandboxUnavailable as error:
+            submission.execution = {
+                "sandbox": "unavailable",
+                "isolation": str(error),
+                "events": [{"kind": "sandbox_failed", "message": str(error)}],
+            }
+            return
+        try:
+            info = self._run_jailed(jail, submission, config, workdir, jupyter)
+        finally:
+            jail.close()
+        submission.execution = info
+
+    def _run_jailed(self, jail, submission, config, workdir, jupyter) -> dict:
         env = kernel_environment(config, workdir, jupyter)
         request = {
             "notebook": submission.notebook,
             "workdir": str(workdir),
             "kernel_name": KERNEL_NAME,
             "cell_timeout": config.cell_timeout,
+            "locked_cell_timeout": getattr(config, "locked_cell_timeout", config.cell_timeout),
             "timeout": config.timeout,
             "startup_timeout": config.startup_timeout,
-            "sandbox": config.sandbox,
-            "private": str(private),
-            "hidden": hidden_paths(assignment, config, private),
-            "restore": restored_paths(),
+            "output_cell_kb": getattr(config, "output_cell_kb", 256.0),
+            "output_image_kb": getattr(config, "output_image_kb", 2048.0),
+            "output_notebook_mb": getattr(config, "output_notebook_mb", 16.0),
         }
         read_fd, write_fd = os.pipe()
-        log_path = private / "worker.log"
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(
+        log_read, log_write = os.pipe()
+        try:
+            process = jail.popen(
                 [sys.executable, str(paths.PACKAGE_DIR / "worker.py"), str(write_fd)],
-                stdin=subprocess.PIPE,
-                stdout=log,
-                stderr=log,
-                pass_fds=(write_fd,),
                 env=env,
-                cwd=private,
-                start_new_session=True,
+                stdin=subprocess.PIPE,
+                stdout=log_write,
+                stderr=log_write,
+                pass_fds=(write_fd,),
+                cwd=workdir,
             )
-        os.close(write_fd)
-        chunks = []
-        reader = threading.Thread(target=_read_all, args=(read_fd, chunks), daemon=True)
-        reader.start()
+        finally:
+            os.close(write_fd)
+            os.close(log_write)
+        limit = int(getattr(config, "max_result_mb", 64.0) * 2**20)
+        result_reader = _BoundedReader(read_fd, limit=limit, keep="head")
+        log_reader = _BoundedReader(log_read, limit=self.keep_log, keep="tail")
         started = time.monotonic()
         try:
             process.stdin.write(json.dumps(request).encode("utf-8"))
             process.stdin.close()
         except OSError:
             pass
-        info = self._watch(process, config, started)
-        reader.join(timeout=30)
+        info = {"sandbox": jail.mode, "isolation": jail.protects}
+        info.update(self._watch(process, config, started, result_reader))
+        info.update(jail.usage())
+        info["peak_kernel_mb"] = info["peak_memory_mb"]  # the name earlier results used
+        jail.close()  # every process of the run, before reading what is left of the pipes
+        result_reader.join(timeout=30)
+        log_reader.join(timeout=5)
         info["seconds"] = round(time.monotonic() - started, 2)
         if self.keep_log:
-            info["log_tail"] = log_path.read_bytes()[-self.keep_log :].decode("utf-8", "replace")
-        try:
-            result = json.loads(b"".join(chunks).decode("utf-8"))
-        except ValueError:
-            result = None
+            info["log_tail"] = log_reader.data().decode("utf-8", "replace")
+        result = None
+        if result_reader.overflowed:
+            info["result_too_large"] = True
+        else:
+            try:
+                result = json.loads(result_reader.data().decode("utf-8"))
+            except ValueError:
+                result = None
         if result is None:
-            info["events"] = [{"kind": info.get("killed") or "worker_error", "cell": None}]
+            kind = info.get("killed") or "worker_error"
+            event = {"kind": kind, "cell": None}
+            if result_reader.overflowed:
+                event["message"] = (f"the executed notebook is larger than the "
+                                    f"{limit / 2**20:.0f} MB the grader reads back")
+            info["events"] = [event]
         else:
             import nbformat
 
             submission.executed = nbformat.from_dict(result["notebook"])
             info["events"] = result["events"]
-            info["sandbox"] = result.get("sandbox", "off")
-        submission.execution = info
+        return info
 
-    def _watch(self, process, config, started) -> dict:
-        info = {"peak_kernel_mb": 0.0}
-        limit = config.memory_mb * 2**20
-        seen = {}
-        try:
-            worker = psutil.Process(process.pid)
-        except psutil.Error:
-            worker = None
+    def _watch(self, process, config, started, result_reader) -> dict:
+        """Waits for the worker; past `timeout + grace` (or a result over the limit) it
+        stops waiting and the caller closes the jail."""
+        info = {}
         while process.poll() is None:
             if time.monotonic() - started > config.timeout + self.grace:
                 info["killed"] = "notebook_timeout"
                 break
-            descendants = []
-            if worker is not None:
-                try:
-                    descendants = worker.children(recursive=True)
-                except psutil.Error:
-                    descendants = []
-            rss = 0
-            for child in descendants:
-                try:
-                    seen.setdefault(child.pid, child)
-                    rss += child.memory_info().rss
-                except psutil.Error:
-                    pass
-            info["peak_kernel_mb"] = max(info["peak_kernel_mb"], round(rss / 2**20, 1))
-            if rss > limit and "memory_killed" not in info:
-                info["memory_killed"] = True
-                _kill(descendants)
+            if result_reader.overflowed:
+                info["killed"] = "worker_error"
+                break
             time.sleep(self.poll_interval)
-        # the worker, the kernel and anything they started (even if orphaned) go
-        _kill(list(seen.values()) + ([worker] if worker is not None else []))
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
         return info
 
 
-def _read_all(fd, chunks):
-    with os.fdopen(fd, "rb") as pipe:
-        while True:
-            chunk = pipe.read(1 << 16)
-            if not chunk:
-                break
-            chunks.append(chunk)
+class _BoundedReader(threading.Thread):
+    """Drains a pipe in a thread, keeping at most `limit` bytes: the first ones
+    (`keep="head"`, and it stops reading past the limit, so the writer gets EPIPE) or the
+    last ones (`keep="tail"`, the rest is read and dropped)."""
 
+    def __init__(self, fd: int, *, limit: int, keep: str):
+        super().__init__(daemon=True)
+        self.fd = fd
+        self.limit = limit
+        self.keep = keep
+        self.overflowed = False
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self.start()
 
-def _kill(processes) -> None:
-    for process in processes:
-        try:
-            if process.is_running():
-                process.kill()
-        except psutil.Error:
-            pass
+    def run(self):
+        with os.fdopen(self.fd, "rb", buffering=0) as pipe:
+            while True:
+                chunk = pipe.read(1 << 16)
+                if not chunk:
+                    break
+                self._chunks.append(chunk)
+                self._size += len(chunk)
+                if self._size <= self.limit:
+                    continue
+                if self.keep == "head":
+                    self.overflowed = True
+                    self._chunks = []
+                    break
+                joined = b"".join(self._chunks)[-self.limit:]
+                self._chunks, self._size = [joined], len(joined)
 
-
-def hidden_paths(assignment, config, private: Path) -> list[str]:
-    """What the kernel must not see: everything the grader knows beyond the notebook.
-
-    A path that holds something the kernel needs (Python, the packages) cannot be hidden
-    and is left out; the kernel's own folder is mounted back inside a hidden one.
-    """
-    candidates = [
-        "/tmp",  # other users of the machine, earlier runs
-        "/var/tmp",
-        tempfile.gettempdir(),
-        "/dev/shm",  # a fresh one: no shared memory with other kernels
-        config.work_root,  # the other submissions' folders
-        assignment.source.path.parent,  # the source notebook: solutions, hidden tests
-        paths.REFERENCES_DIR,
-        paths.PACKAGE_DIR / "fixtures",
-        paths.REPOSITORY_DIR / ".git",
-        paths.REPOSITORY_DIR / "tests",
-        paths.ASSIGNMENTS_DIR,
-        Path.home(),
-        *config.hidden_paths,
-    ]
-    needed = [Path(sys.prefix), Path(sys.executable).resolve().parent, paths.PACKAGE_DIR / "checks"]
-    spec = importlib.util.find_spec("ssl_keras")
-    if spec is not None and spec.origin:
-        needed.append(Path(spec.origin).parent)
-    temporary = {Path(folder).resolve() for folder in ("/tmp", "/var/tmp", tempfile.gettempdir())}
-    hidden = []
-    for candidate in candidates:
-        if candidate is None:
-            continue
-        candidate = Path(candidate).resolve()
-        # a temporary folder is hidden even when the repository or the venv lies in it:
-        # the worker mounts `restored_paths()` back inside it
-        if candidate not in temporary and any(
-            _within(path.resolve(), candidate) for path in needed
-        ):
-            continue
-        if str(candidate) not in hidden:
-            hidden.append(str(candidate))
-    return hidden
-
-
-def restored_paths() -> list[str]:
-    """What the kernel needs even where it lies inside a hidden temporary folder (a
-    repository cloned into /tmp): the Python environment, ssl_keras and the checks
-    package. Hidden paths inside them (references, fixtures) stay hidden."""
-    needed = [Path(sys.prefix), paths.PACKAGE_DIR]
-    spec = importlib.util.find_spec("ssl_keras")
-    if spec is not None and spec.origin:
-        needed.append(Path(spec.origin).parent)
-    return [str(path.resolve()) for path in needed]
-
-
-def _within(path: Path, folder: Path) -> bool:
-    return path == folder or folder in path.parents
+    def data(self) -> bytes:
+        return b"".join(self._chunks)
 
 
 def kernel_environment(config, workdir: Path, jupyter: Path) -> dict:
