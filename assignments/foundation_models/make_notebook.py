@@ -127,9 +127,6 @@ CELLS = [
     tests(
         """
         checks.check_patchify(patchify)
-        ### BEGIN HIDDEN TESTS
-        checks.record_patchify(patchify)
-        ### END HIDDEN TESTS
         """,
         "patchify_tests",
         points=2,
@@ -183,9 +180,6 @@ CELLS = [
     tests(
         """
         checks.check_random_masking(random_masking)
-        ### BEGIN HIDDEN TESTS
-        checks.record_random_masking(random_masking)
-        ### END HIDDEN TESTS
         """,
         "masking_tests",
         points=2,
@@ -327,9 +321,6 @@ CELLS = [
     tests(
         """
         checks.check_keep_mass_mask(keep_mass_mask)
-        ### BEGIN HIDDEN TESTS
-        checks.record_keep_mass_mask(keep_mass_mask)
-        ### END HIDDEN TESTS
         """,
         "foreground_tests",
         points=2,

@@ -1,147 +1,185 @@
-"""Checks of the foundation_models assignment: patchify, MAE's random masking (with
+"""Visible checks of the foundation_models assignment: patchify, MAE's random masking (with
 given noise) and DINO's keep-60%-of-the-mass foreground mask.
 
-The visible checks compare with NumPy oracles written here, loop by loop, from the papers
-(He et al., 2022; Caron et al., 2021); the hidden cases' references are
-`ssl_keras.foundation`'s `patchify`, `random_masking(..., noise=...)` and
-`foreground_masks`. `random_masking` returns three arrays; they are recorded as one
-vector, each flattened, concatenated in order.
+Each check evaluates the student's function on the visible cases below and compares the
+values with the stored expected values (`expected/foundation_models.json`, computed by the
+grader from the papers' definitions: He et al., 2022; Caron et al., 2021). The grader
+evaluates the same cases and hidden ones outside the notebook. `random_masking` returns
+three arrays: each case compares one of them (`visible_tokens`, `mask`, `restore_ids`).
 """
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
-from ._core import Case, expect_close, normal, record_cases, to_array
+from . import _core
+from ._core import Case, normal, to_array
 
-# ------------------------------------------------------------------ NumPy oracles
+NAME = "foundation_models"
 
-
-def _oracle_patchify(images, patch_size):
-    images = np.asarray(images)
-    n, height, width, channels = images.shape
-    rows, columns = height // patch_size, width // patch_size
-    out = np.zeros((n, rows * columns, patch_size * patch_size * channels), images.dtype)
-    for b in range(n):
-        for i in range(rows):
-            for j in range(columns):
-                patch = images[b, i * patch_size:(i + 1) * patch_size,
-                               j * patch_size:(j + 1) * patch_size, :]
-                values = [patch[r, c, k] for r in range(patch_size)
-                          for c in range(patch_size) for k in range(channels)]
-                out[b, i * columns + j] = values
-    return out
+# test cell grade_id -> the student's function, in notebook order
+TASKS = {
+    "patchify_tests": "patchify",
+    "masking_tests": "random_masking",
+    "foreground_tests": "keep_mass_mask",
+}
 
 
-def _oracle_masking(tokens, mask_ratio, noise):
-    tokens, noise = np.asarray(tokens), np.asarray(noise)
-    n, num_patches, _ = tokens.shape
-    num_kept = num_patches - int(round(mask_ratio * num_patches))
-    visible, mask, restore = [], np.ones((n, num_patches)), np.zeros((n, num_patches))
-    for b in range(n):
-        order = sorted(range(num_patches), key=lambda j: noise[b, j])
-        visible.append(tokens[b, order[:num_kept]])
-        for position, patch in enumerate(order):
-            restore[b, patch] = position
-            if position < num_kept:
-                mask[b, patch] = 0.0
-    return np.stack(visible), mask, restore
+# ------------------------------------------------------------------ measures
+
+def _masking_part(random_masking, index, tokens, mask_ratio, noise):
+    result = random_masking(tokens, mask_ratio, noise)
+    if not isinstance(result, tuple | list) or len(result) != 3:
+        raise ValueError(
+            "random_masking should return a tuple of three arrays (visible_tokens, mask, "
+            f"restore_ids); it returned {type(result).__name__}"
+            + (f" of length {len(result)}" if isinstance(result, tuple | list) else "")
+        )
+    return to_array(result[index])
 
 
-def _oracle_keep_mass(maps, keep_mass=0.6):
-    maps = np.asarray(maps, dtype="float64")
-    flat = maps.reshape(-1, maps.shape[-2] * maps.shape[-1])
-    keep = np.zeros(flat.shape, bool)
-    for row in range(len(flat)):
-        total, mass = flat[row].sum(), 0.0
-        for index in sorted(range(flat.shape[1]), key=lambda j: -flat[row, j]):
-            if mass >= keep_mass * total:
-                break
-            keep[row, index] = True
-            mass += flat[row, index]
-    return keep.reshape(maps.shape)
+def visible_tokens(random_masking, tokens, mask_ratio, noise):
+    """The first array random_masking returns: the kept tokens."""
+    return _masking_part(random_masking, 0, tokens, mask_ratio, noise)
 
 
-def _flat(values):
-    return np.concatenate([to_array(value).ravel() for value in values])
+def mask(random_masking, tokens, mask_ratio, noise):
+    """The second array random_masking returns: 1 for masked patches."""
+    return _masking_part(random_masking, 1, tokens, mask_ratio, noise)
 
 
-# ------------------------------------------------------------------ package references
+def restore_ids(random_masking, tokens, mask_ratio, noise):
+    """The third array random_masking returns: the un-shuffling permutation."""
+    return _masking_part(random_masking, 2, tokens, mask_ratio, noise)
 
 
-def reference_patchify(images, patch_size):
-    from ssl_keras.foundation import patchify
-
-    return patchify(images, patch_size)
+# ------------------------------------------------------------------ inputs
 
 
-def reference_random_masking(tokens, mask_ratio, noise):
-    from ssl_keras.foundation import random_masking
-
-    return _flat(random_masking(tokens, mask_ratio, noise=noise))
-
-
-def reference_keep_mass(maps, keep_mass=0.6):
-    from ssl_keras.foundation import foreground_masks
-
-    return foreground_masks(maps, keep_mass=keep_mass).astype("float32")
-
-
-def _uniform(seed, *shapes):
+def uniform(seed: int, *shapes: tuple[int, ...]) -> list[np.ndarray]:
+    """Uniform [0, 1) float32 arrays from one seeded generator, in order."""
     rng = np.random.default_rng(seed)
     return [rng.uniform(size=shape).astype("float32") for shape in shapes]
 
 
-CASES: dict[str, Case] = {
-    "patchify_rgb": Case(
-        cell="patchify_tests", task="patchify",
-        inputs=lambda: normal(41, (2, 8, 8, 3)) + [4], reference=reference_patchify,
-        description="2 RGB images of 8x8, patches of 4",
-    ),
-    "patchify_rectangular": Case(
-        cell="patchify_tests", task="patchify",
-        inputs=lambda: normal(42, (3, 6, 9, 1)) + [3], reference=reference_patchify,
-        description="one-channel 6x9 images, patches of 3 (a 2x3 grid)",
-    ),
-    "masking_75": Case(
-        cell="masking_tests", task="random_masking",
-        inputs=lambda: normal(43, (3, 16, 5)) + [0.75] + _uniform(44, (3, 16)),
-        reference=reference_random_masking,
-        description="3 images of 16 patches, 75% masked",
-    ),
-    "masking_odd": Case(
-        cell="masking_tests", task="random_masking",
-        inputs=lambda: normal(45, (2, 10, 3)) + [0.3] + _uniform(46, (2, 10)),
-        reference=reference_random_masking,
-        description="10 patches, 30% masked",
-    ),
-    "keep_mass_default": Case(
-        cell="foreground_tests", task="keep_mass_mask",
-        inputs=lambda: _uniform(47, (2, 3, 4, 4)), reference=reference_keep_mass,
-        description="2 images x 3 heads of 4x4 maps, 60% of the mass",
-    ),
-    "keep_mass_peaked": Case(
-        cell="foreground_tests", task="keep_mass_mask",
-        inputs=lambda: [_uniform(48, (3, 5, 5))[0] ** 4], kwargs={"keep_mass": 0.9},
-        reference=reference_keep_mass, description="peaked 5x5 maps, 90% of the mass",
-    ),
-}
+def _tiny_masking():
+    tokens = np.arange(1 * 4 * 2, dtype="float32").reshape(1, 4, 2)
+    return [tokens, 0.5, np.array([[0.9, 0.1, 0.5, 0.3]], "float32")]
 
-FORBIDDEN: dict[str, list[str]] = {
-    "patchify_tests": [
-        "ssl_keras.foundation.patchify",
-        "ssl_keras.foundation.unpatchify",
-        "ssl_keras.foundation.patches.patchify",
-        "ssl_keras.foundation.patches.unpatchify",
-    ],
-    "masking_tests": [
-        "ssl_keras.foundation.random_masking",
-        "ssl_keras.foundation.patches.random_masking",
-    ],
-    "foreground_tests": [
-        "ssl_keras.foundation.foreground_masks",
-        "ssl_keras.foundation.attention.foreground_masks",
-    ],
+
+def _masking_16():
+    return [normal(5, (2, 16, 3))[0], 0.75, uniform(6, (2, 16))[0]]
+
+
+def _two_by_two():
+    return [np.array([[0.5, 0.05], [0.3, 0.15]])]
+
+
+_CHANNELS_FIRST = ("channels_first", "each patch was flattened as (channel, row, column); "
+                                     "the order is (pixel row, pixel column, channel)")
+_COLUMN_MAJOR = ("column_major", "the patches are numbered down the columns; number them "
+                                 "row by row (raster order)")
+_KEEP_HIGHEST = ("keep_highest", "the patches with the highest noise were kept; keep the "
+                                 "smallest (argsort in increasing order)")
+_INVERTED_MASK = ("inverted_mask", "the mask is inverted: 1 for masked patches, 0 for kept ones")
+_SINGLE_ARGSORT = ("single_argsort", "restore_ids is the sorting permutation itself; it is its "
+                                     "inverse (argsort of the argsort)")
+_RELATIVE = ("relative_threshold", "a threshold relative to the maximum (attention >= keep_mass "
+                                   "x max) instead of the top patches holding keep_mass of the "
+                                   "total")
+_ABSOLUTE = ("absolute_mass", "the attention was not divided by each map's total (use "
+                              "fractions of the total)")
+_WHOLE_ARRAY = ("whole_array", "one threshold over all maps together instead of one per map "
+                               "(the last two axes)")
+
+VISIBLE: dict[str, Case] = {
+    # patchify
+    "patchify_ramp": Case(
+        task="patchify",
+        inputs=lambda: [np.arange(1 * 4 * 4 * 1, dtype="float32").reshape(1, 4, 4, 1), 2],
+        description="patchify of a 4x4 image with values 0..15 into 2x2 patches "
+                    "(raster order)",
+        mistakes=(_COLUMN_MAJOR,),
+    ),
+    "patchify_rgb": Case(
+        task="patchify",
+        inputs=lambda: normal(4, (2, 4, 6, 3)) + [2],
+        description="patchify of RGB 4x6 images, patch_size=2: shape (2, 6, 12), each patch "
+                    "flattened as (row, column, channel)",
+        mistakes=(_CHANNELS_FIRST, _COLUMN_MAJOR),
+    ),
+    # random_masking
+    "masking_tiny_visible": Case(
+        task="random_masking",
+        measure="visible_tokens",
+        inputs=_tiny_masking,
+        description="Visible tokens: the 2 patches with the smallest noise (1 then 3), in "
+                    "noise order",
+        mistakes=(_KEEP_HIGHEST,),
+    ),
+    "masking_tiny_mask": Case(
+        task="random_masking",
+        measure="mask",
+        inputs=_tiny_masking,
+        description="The mask (1 = masked) in the original patch order",
+        mistakes=(_INVERTED_MASK, _KEEP_HIGHEST),
+    ),
+    "masking_tiny_restore": Case(
+        task="random_masking",
+        measure="restore_ids",
+        inputs=_tiny_masking,
+        description="restore_ids: the position of each patch in the noise-sorted order",
+        mistakes=(_SINGLE_ARGSORT,),
+    ),
+    "masking_16_visible": Case(
+        task="random_masking",
+        measure="visible_tokens",
+        inputs=_masking_16,
+        description="visible tokens of 2 images with 16 patches, 75% masked",
+        mistakes=(_KEEP_HIGHEST,),
+    ),
+    "masking_16_mask": Case(
+        task="random_masking",
+        measure="mask",
+        inputs=_masking_16,
+        description="mask of 2 images with 16 patches, 75% masked",
+        mistakes=(_INVERTED_MASK, _KEEP_HIGHEST),
+    ),
+    "masking_16_restore": Case(
+        task="random_masking",
+        measure="restore_ids",
+        inputs=_masking_16,
+        description="restore_ids of 2 images with 16 patches, 75% masked",
+        mistakes=(_SINGLE_ARGSORT, _KEEP_HIGHEST),
+    ),
+    # keep_mass_mask
+    "keep_mass_two_by_two": Case(
+        task="keep_mass_mask",
+        inputs=_two_by_two,
+        description="A 2x2 map: 0.5 + 0.3 >= 60% of the mass, so exactly those two patches",
+    ),
+    "keep_mass_half": Case(
+        task="keep_mass_mask",
+        inputs=_two_by_two,
+        kwargs={"keep_mass": 0.5},
+        description="keep_mass=0.5: the largest patch alone holds 50% of the mass",
+        mistakes=(_RELATIVE,),
+    ),
+    "keep_mass_heads": Case(
+        task="keep_mass_mask",
+        inputs=lambda: uniform(7, (2, 3, 4, 4)),
+        description="Masks of 2 images x 3 heads (one mask per 4x4 map, the last two axes)",
+        mistakes=(_WHOLE_ARRAY, _ABSOLUTE, _RELATIVE),
+    ),
+    "keep_mass_scaled": Case(
+        task="keep_mass_mask",
+        inputs=lambda: [uniform(7, (2, 3, 4, 4))[0] * 1000.0],
+        description="The mask must not depend on the scale of the attention (the maps "
+                    "above x1000)",
+        mistakes=(_ABSOLUTE, _WHOLE_ARRAY, _RELATIVE),
+    ),
 }
 
 
@@ -150,68 +188,14 @@ FORBIDDEN: dict[str, list[str]] = {
 
 def check_patchify(patchify) -> None:
     """Visible checks of `patchify(images, patch_size) -> (N, num_patches, p * p * C)`."""
-    images = np.arange(1 * 4 * 4 * 1, dtype="float32").reshape(1, 4, 4, 1)
-    expect_close(patchify(images, 2), _oracle_patchify(images, 2),
-                 "patchify of a 4x4 image with values 0..15 into 2x2 patches (raster order)")
-    (images,) = normal(4, (2, 4, 6, 3))
-    result = to_array(patchify(images, 2))
-    if result.shape != (2, 6, 12):
-        raise AssertionError(
-            f"patchify of (2, 4, 6, 3) images with patch_size=2 should have shape (2, 6, 12) "
-            f"(2 x 3 patches of 2 * 2 * 3 values); got {result.shape}."
-        )
-    expect_close(result, _oracle_patchify(images, 2),
-                 "patchify of RGB 4x6 images (each patch flattened as row, column, channel)")
-    print("patchify: all visible checks passed.")
-
-
-def record_patchify(patchify) -> None:
-    record_cases(CASES, "patchify", patchify)
+    _core.check(sys.modules[__name__], "patchify", patchify)
 
 
 def check_random_masking(random_masking) -> None:
     """Visible checks of `random_masking(tokens, mask_ratio, noise)`."""
-    tokens = np.arange(1 * 4 * 2, dtype="float32").reshape(1, 4, 2)
-    noise = np.array([[0.9, 0.1, 0.5, 0.3]], "float32")
-    result = random_masking(tokens, 0.5, noise)
-    if not isinstance(result, tuple | list) or len(result) != 3:
-        raise AssertionError("random_masking should return (visible_tokens, mask, restore_ids).")
-    visible, mask, restore = result
-    expected_visible, expected_mask, expected_restore = _oracle_masking(tokens, 0.5, noise)
-    expect_close(visible, expected_visible,
-                 "Visible tokens: the 2 patches with the smallest noise (1 then 3), in "
-                 "noise order")
-    expect_close(mask, expected_mask, "The mask (1 = masked) in the original patch order")
-    expect_close(restore, expected_restore,
-                 "restore_ids: the position of each patch in the noise-sorted order")
-    tokens, noise = normal(5, (2, 16, 3))[0], _uniform(6, (2, 16))[0]
-    got = random_masking(tokens, 0.75, noise)
-    for name, value, expected in zip(("visible tokens", "mask", "restore_ids"), got,
-                                     _oracle_masking(tokens, 0.75, noise)):
-        expect_close(value, expected, f"{name} of 2 images with 16 patches, 75% masked")
-    print("random_masking: all visible checks passed.")
-
-
-def record_random_masking(random_masking) -> None:
-    record_cases(CASES, "random_masking", lambda *a: _flat(random_masking(*a)))
+    _core.check(sys.modules[__name__], "random_masking", random_masking)
 
 
 def check_keep_mass_mask(keep_mass_mask) -> None:
     """Visible checks of `keep_mass_mask(attention_maps, keep_mass=0.6)`."""
-    single = np.array([[0.5, 0.05], [0.3, 0.15]])
-    expect_close(keep_mass_mask(single), [[1, 0], [1, 0]],
-                 "A 2x2 map: 0.5 + 0.3 >= 60% of the mass, so exactly those two patches")
-    expect_close(keep_mass_mask(single, keep_mass=0.5), [[1, 0], [0, 0]],
-                 "keep_mass=0.5: the largest patch alone holds 50% of the mass")
-    (maps,) = _uniform(7, (2, 3, 4, 4))
-    result = to_array(keep_mass_mask(maps))
-    expect_close(result, _oracle_keep_mass(maps),
-                 "Masks of 2 images x 3 heads (one mask per 4x4 map, the last two axes)")
-    expect_close(keep_mass_mask(maps * 1000.0), result,
-                 "The mask must not depend on the scale of the attention (use fractions of "
-                 "each map's total)")
-    print("keep_mass_mask: all visible checks passed.")
-
-
-def record_keep_mass_mask(keep_mass_mask) -> None:
-    record_cases(CASES, "keep_mass_mask", lambda *a, **k: to_array(keep_mass_mask(*a, **k)))
+    _core.check(sys.modules[__name__], "keep_mass_mask", keep_mass_mask)

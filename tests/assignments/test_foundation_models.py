@@ -1,23 +1,29 @@
-"""The foundation_models assignment: notebook in sync, checks accept the solution and
-reject wrong implementations, hidden cases agree with ssl_keras.foundation."""
+"""The foundation_models assignment: notebook in sync, visible checks accept the solution
+and reject wrong implementations (naming the mistake), the solution matches every stored
+expected value, the grader's oracles agree with ssl_keras.foundation."""
+
+import importlib
 
 import numpy as np
 import pytest
+from ssl_keras_autograder import references
+from ssl_keras_autograder.checks import _core
 from ssl_keras_autograder.checks import foundation_models as checks
+from ssl_keras_autograder.judges import foundation_models as judge
 
 from tests.assignments.source_notebooks import (
-    assert_matches_references,
+    assert_solution_matches_expected,
     built_cells,
     check_notebook_structure,
     committed_cells,
     comparable,
     execute_fast,
-    recorded_values,
+    judged_problems,
     solution_namespace,
 )
 
 NAME = "foundation_models"
-TASKS = ("patchify", "random_masking", "keep_mass_mask")
+TASKS = list(checks.TASKS.values())
 
 
 @pytest.fixture(scope="module")
@@ -33,124 +39,148 @@ def test_notebook_structure():
     check_notebook_structure(NAME, checks)
 
 
+def test_references_are_up_to_date():
+    assert references.check([NAME]) == []
+
+
+def test_visible_module_holds_no_reference():
+    source = open(checks.__file__).read()
+    assert "ssl_keras.foundation" not in source and "extract_patches" not in source
+    assert not any(name.startswith(("oracle", "reference", "_oracle")) for name in dir(checks))
+
+
 @pytest.mark.parametrize("task", TASKS)
-def test_solution_passes_visible_checks_and_hidden_references(solutions, task, capsys):
+def test_solution_passes_visible_checks(solutions, task, capsys):
     getattr(checks, f"check_{task}")(solutions[task])
-    getattr(checks, f"record_{task}")(solutions[task])
-    assert_matches_references(checks.CASES, recorded_values(capsys), task)
+    assert f"{task}: all visible checks passed." in capsys.readouterr().out
 
 
-def _channels_first_patchify(images, patch_size):
-    images = np.asarray(images)
-    n, height, width, channels = images.shape
-    p = patch_size
-    grid = images.reshape(n, height // p, p, width // p, p, channels)
-    grid = grid.transpose(0, 1, 3, 5, 2, 4)  # flattened as (channel, row, column)
-    return grid.reshape(n, (height // p) * (width // p), p * p * channels)
+def test_solution_matches_every_expected_value(solutions):
+    assert_solution_matches_expected(NAME, solutions, checks)
 
 
-def _column_major_patchify(images, patch_size):
-    images = np.asarray(images)
-    n, height, width, channels = images.shape
-    p = patch_size
-    grid = images.reshape(n, height // p, p, width // p, p, channels)
-    grid = grid.transpose(0, 3, 1, 2, 4, 5)  # patches numbered down the columns
-    return grid.reshape(n, (height // p) * (width // p), p * p * channels)
+def test_expected_kinds():
+    """Indices and masks of booleans are compared as whole numbers."""
+    spec_values = _core.expected_values(NAME)
+    assert spec_values["masking_tiny_restore"]["kind"] == "i"
+    assert spec_values["keep_mass_heads"]["kind"] == "i"
+    assert spec_values["patchify_rgb"]["kind"] == "f"
 
 
-def _masking(tokens, mask_ratio, noise, keep_highest=False, single_argsort=False):
-    tokens, noise = np.asarray(tokens), np.asarray(noise)
-    num_kept = tokens.shape[1] - int(round(mask_ratio * tokens.shape[1]))
-    shuffle = np.argsort(-noise if keep_highest else noise, axis=1)
-    restore = shuffle if single_argsort else np.argsort(shuffle, axis=1)
-    visible = np.take_along_axis(tokens, shuffle[:, :num_kept, None], axis=1)
-    mask = (np.argsort(shuffle, axis=1) >= num_kept).astype("float32")
-    return visible, mask, restore
+def _keep_mass_float(maps, keep_mass=0.6):
+    """A right answer given as 0.0 / 1.0 floats instead of booleans."""
+    return judge.oracle_keep_mass(maps, keep_mass).astype("float32")
 
 
-def _keep_highest_noise(tokens, mask_ratio, noise):
-    return _masking(tokens, mask_ratio, noise, keep_highest=True)
+def _masking_lists(tokens, mask_ratio, noise):
+    """A right answer returned as a list, with a boolean mask."""
+    visible, mask, restore = judge.oracle_masking(tokens, mask_ratio, noise)
+    return [visible, mask.astype(bool), restore]
 
 
-def _single_argsort(tokens, mask_ratio, noise):
-    return _masking(tokens, mask_ratio, noise, single_argsort=True)
+def test_right_variants_pass():
+    checks.check_keep_mass_mask(_keep_mass_float)
+    checks.check_random_masking(_masking_lists)
+    checks.check_patchify(judge.oracle_patchify)
+    assert not judged_problems(NAME, _keep_mass_float, "keep_mass_mask", checks)
+    assert not judged_problems(NAME, _masking_lists, "random_masking", checks)
+    assert not judged_problems(NAME, judge.oracle_patchify, "patchify", checks)
 
 
-def _inverted_mask(tokens, mask_ratio, noise):
-    visible, mask, restore = _masking(tokens, mask_ratio, noise)
-    return visible, 1.0 - mask, restore
-
-
-def _relative_threshold(maps, keep_mass=0.6):
-    maps = np.asarray(maps)
-    return maps >= keep_mass * maps.max(axis=(-2, -1), keepdims=True)
-
-
-def _absolute_mass(maps, keep_mass=0.6):
-    maps = np.asarray(maps, "float64")
-    flat = maps.reshape(-1, maps.shape[-2] * maps.shape[-1])
-    order = np.argsort(-flat, axis=1)
-    values = np.take_along_axis(flat, order, axis=1)
-    keep_sorted = np.cumsum(values, axis=1) - values < keep_mass  # not divided by the total
-    keep = np.zeros_like(keep_sorted)
-    np.put_along_axis(keep, order, keep_sorted, axis=1)
-    return keep.reshape(maps.shape)
-
-
-def _whole_array_mass(maps, keep_mass=0.6):
-    """One threshold over all maps together instead of one per map."""
-    maps = np.asarray(maps, "float64")
-    flat = maps.ravel()
-    order = np.argsort(-flat)
-    values = flat[order] / flat.sum()
-    keep = np.zeros(flat.shape, bool)
-    keep[order] = np.cumsum(values) - values < keep_mass
-    return keep.reshape(maps.shape)
+def _two_values(tokens, mask_ratio, noise):
+    visible, mask, _ = judge.oracle_masking(tokens, mask_ratio, noise)
+    return visible, mask
 
 
 WRONG = [
-    ("patchify", _channels_first_patchify),
-    ("patchify", _column_major_patchify),
-    ("random_masking", _keep_highest_noise),
-    ("random_masking", _single_argsort),
-    ("random_masking", _inverted_mask),
-    ("keep_mass_mask", _relative_threshold),
-    ("keep_mass_mask", _absolute_mass),
-    ("keep_mass_mask", _whole_array_mass),
+    # (task, variant or function, words the visible check's message must contain)
+    ("patchify", "channels_first", "flattened as .channel, row, column."),
+    ("patchify", "column_major", "numbered down the columns"),
+    ("random_masking", "keep_highest", "highest noise were kept"),
+    ("random_masking", "single_argsort", "argsort of the argsort"),
+    ("random_masking", "inverted_mask", "the mask is inverted"),
+    ("random_masking", _two_values, "tuple of three arrays"),
+    ("keep_mass_mask", "relative_threshold", "relative to the maximum"),
+    ("keep_mass_mask", "absolute_mass", "not divided by each map's total"),
+    ("keep_mass_mask", "whole_array", "one threshold over all maps together"),
 ]
 
 
-@pytest.mark.parametrize("task, wrong", WRONG)
-def test_visible_checks_reject_wrong_implementations(task, wrong):
-    with pytest.raises(AssertionError):
-        getattr(checks, f"check_{task}")(wrong)
+def _wrong(task, variant):
+    return judge.VARIANTS[task][variant] if isinstance(variant, str) else variant
 
 
-@pytest.mark.parametrize("task, wrong", [WRONG[0], WRONG[2], WRONG[3], WRONG[5], WRONG[7]])
-def test_hidden_cases_tell_wrong_implementations_apart(task, wrong, capsys):
-    getattr(checks, f"record_{task}")(wrong)
-    with pytest.raises(AssertionError):
-        assert_matches_references(checks.CASES, recorded_values(capsys), task)
+@pytest.mark.parametrize("task, variant, words", WRONG)
+def test_visible_checks_reject_wrong_implementations(task, variant, words):
+    with pytest.raises(AssertionError, match=words):
+        getattr(checks, f"check_{task}")(_wrong(task, variant))
+
+
+@pytest.mark.parametrize("task, variant, words", WRONG)
+def test_grader_rejects_wrong_implementations(task, variant, words):
+    assert judged_problems(NAME, _wrong(task, variant), task, checks)
+
+
+def test_not_implemented_says_so():
+    def missing(*args, **kwargs):
+        raise NotImplementedError()
+
+    with pytest.raises(AssertionError, match="not implemented yet"):
+        checks.check_random_masking(missing)
 
 
 def test_oracles_agree_with_the_package():
     from ssl_keras.foundation import foreground_masks, patchify, random_masking
 
     (images,) = checks.normal(8, (2, 8, 12, 3))
-    np.testing.assert_allclose(checks._oracle_patchify(images, 4),
+    np.testing.assert_allclose(judge.oracle_patchify(images, 4),
                                np.asarray(patchify(images, 4)), rtol=1e-6)
     (tokens,) = checks.normal(9, (2, 12, 3))
-    (noise,) = checks._uniform(10, (2, 12))
-    for ours, package in zip(checks._oracle_masking(tokens, 0.5, noise),
+    (noise,) = checks.uniform(10, (2, 12))
+    for ours, package in zip(judge.oracle_masking(tokens, 0.5, noise),
                              random_masking(tokens, 0.5, noise=noise)):
         np.testing.assert_allclose(ours, np.asarray(package), rtol=1e-6)
-    (maps,) = checks._uniform(11, (4, 6, 6))
-    np.testing.assert_array_equal(checks._oracle_keep_mass(maps, 0.6),
+    (maps,) = checks.uniform(11, (4, 6, 6))
+    np.testing.assert_array_equal(judge.oracle_keep_mass(maps, 0.6),
                                   foreground_masks(maps, keep_mass=0.6))
+
+
+def test_oracles_agree_with_closed_forms():
+    ramp = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)
+    np.testing.assert_array_equal(
+        judge.oracle_patchify(ramp, 2)[0],
+        [[0, 1, 4, 5], [2, 3, 6, 7], [8, 9, 12, 13], [10, 11, 14, 15]])
+    tokens = np.arange(8, dtype="float32").reshape(1, 4, 2)
+    visible, mask, restore = judge.oracle_masking(tokens, 0.5, np.array([[0.9, 0.1, 0.5, 0.3]]))
+    np.testing.assert_array_equal(visible, [[[2, 3], [6, 7]]])
+    np.testing.assert_array_equal(mask, [[1, 0, 1, 0]])
+    np.testing.assert_array_equal(restore, [[3, 0, 2, 1]])
+    single = np.array([[0.5, 0.05], [0.3, 0.15]])
+    np.testing.assert_array_equal(judge.oracle_keep_mass(single), [[1, 0], [1, 0]])
+    np.testing.assert_array_equal(judge.oracle_keep_mass(single, 0.5), [[1, 0], [0, 0]])
+
+
+def test_keras_extract_patches_is_patchify():
+    """keras.ops.image.extract_patches computes patchify (so it is forbidden there)."""
+    import keras
+
+    (images,) = checks.normal(12, (2, 8, 4, 3))
+    patches = keras.ops.convert_to_numpy(keras.ops.image.extract_patches(images, 2))
+    np.testing.assert_allclose(patches.reshape(2, -1, 12), judge.oracle_patchify(images, 2))
+
+
+def test_forbidden_names_are_per_task_and_resolve():
+    assert set(judge.FORBIDDEN) <= set(TASKS)
+    assert judge.STAND_INS == {}
+    for names in judge.FORBIDDEN.values():
+        for name in names:
+            module, _, attribute = name.rpartition(".")
+            assert callable(getattr(importlib.import_module(module), attribute)), name
 
 
 @pytest.mark.slow
 def test_notebook_runs_top_to_bottom_in_fast_mode(monkeypatch):
-    recorded = execute_fast(NAME, monkeypatch)
-    for task in {case.task for case in checks.CASES.values()}:
-        assert_matches_references(checks.CASES, recorded, task)
+    notebook = execute_fast(NAME, monkeypatch)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert not any(out.get("output_type") == "error" for out in cell.outputs)
