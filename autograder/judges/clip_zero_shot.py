@@ -313,10 +313,13 @@ STAND_INS = {"zero_shot_logits": zero_shot_logits}
 
 # ------------------------------------------------------------------ forbidden names
 
+# Every alias path of each callable (the judge replaces a function's code and a class's
+# constructor, so any path reaches the refusal; the last name of an object is the one the
+# student is told).
 _CLASSIFIER = (
-    "ssl_keras.CLIPZeroShotClassifier",
-    "ssl_keras.models.CLIPZeroShotClassifier",
     "ssl_keras.models.clip_zero_shot.CLIPZeroShotClassifier",
+    "ssl_keras.models.CLIPZeroShotClassifier",
+    "ssl_keras.CLIPZeroShotClassifier",
 )
 _METHODS = "ssl_keras.models.clip_zero_shot.CLIPZeroShotClassifier."
 
@@ -325,9 +328,9 @@ FORBIDDEN = {
         *_CLASSIFIER,
         _METHODS + "logits",
         _METHODS + "logits_from_embeddings",
+        "ssl_keras.ops.similarity.pairwise_cosine_similarity",
         "ssl_keras.pairwise_cosine_similarity",
         "ssl_keras.ops.pairwise_cosine_similarity",
-        "ssl_keras.ops.similarity.pairwise_cosine_similarity",
     ],
     "zero_shot_predict": [
         *_CLASSIFIER,
@@ -337,8 +340,8 @@ FORBIDDEN = {
     ],
     "ensemble_class_embeddings": [*_CLASSIFIER],
     "confusion_matrix": [
-        "sklearn.metrics.confusion_matrix",
         "sklearn.metrics._classification.confusion_matrix",
+        "sklearn.metrics.confusion_matrix",
     ],
 }
 
