@@ -571,10 +571,15 @@ class Jail:
             if any(_within(path, Path(folder)) for folder in system):
                 continue
             command += bind("--ro-bind", path)
-        for name in PRIVATE_PACKAGE_FOLDERS:
-            folder = paths.PACKAGE_DIR / name
+        private = [paths.PACKAGE_DIR / name for name in PRIVATE_PACKAGE_FOLDERS]
+        for folder in private:
             if folder.is_dir():
                 command += ["--size", str(2**16), "--tmpfs", str(folder)]
+        # a `readable` path inside a grader-private folder (a judge's own module) comes back
+        for path in self.readable:
+            path = path.resolve()
+            if path.exists() and any(_within(path, folder) for folder in private):
+                command += bind("--ro-bind", path)
         command += bind("--bind", self.workdir)
         command += ["--clearenv"]
         for key, value in env.items():
@@ -592,7 +597,7 @@ class Jail:
                       paths.REPOSITORY_DIR / ".git", paths.REPOSITORY_DIR / "tests",
                       paths.ASSIGNMENTS_DIR, Path.home(),
                       *getattr(self.config, "hidden_paths", []), *self.hidden]
-        needed = self._allowed_paths()
+        needed = self._allowed_paths() + [path.resolve() for path in self.readable]
         temporary = {Path(folder).resolve() for folder in ("/tmp", "/var/tmp",
                                                           tempfile.gettempdir())}
         hidden = []

@@ -350,3 +350,20 @@ def test_require_without_bubblewrap_is_a_per_submission_failure(tmp_path, monkey
     submission = _execute(tmp_path, [_code("print(1)")], sandbox="require")
     assert submission.execution["events"][0]["kind"] == "sandbox_failed"
     assert "not installed (test)" in submission.execution["events"][0]["message"]
+
+
+@needs_bwrap
+def test_readable_paths_inside_grader_private_folders_come_back(tmp_path):
+    """The judge's jail is given its own module back; a notebook's jail is not."""
+    judges = paths.PACKAGE_DIR / "judges"
+    if not any(judges.iterdir()):
+        pytest.skip("no judge modules")
+    listing = "import json, os, sys; print(json.dumps(sorted(os.listdir(sys.argv[1]))))"
+    for name, readable, expected in (("notebook", [], []),
+                                     ("judge", [judges], sorted(os.listdir(judges)))):
+        jail = _jail(tmp_path, name, readable=readable)
+        try:
+            out, err = _python(jail, listing, judges).communicate(timeout=20)
+        finally:
+            jail.close()
+        assert json.loads(out) == expected, err
