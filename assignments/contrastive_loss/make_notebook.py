@@ -47,10 +47,13 @@ def build_cells() -> list[dict]:
 
         **How this is graded.** Each function you write is followed by a test cell. The
         visible checks in it tell you what is wrong; hidden tests then compare your
-        function with the reference on other inputs. Write your code where it says
-        `YOUR CODE HERE` (delete the `raise NotImplementedError()`), and your answers in the
-        answer cells. Use `keras.ops` (imported as `ops`) or NumPy, **no Python loops**
-        (`for`, `while`, comprehensions): a batch is a matrix, and the matrix version is
+        function with the reference on other inputs. The grader runs the visible and
+        hidden cases on your functions outside the notebook (a mistake in one function
+        costs only its own task), and names in comments or scratch cells never matter.
+        Write your code where it says `YOUR CODE HERE` (delete the
+        `raise NotImplementedError()`), and your answers in the answer cells. Use
+        `keras.ops` (imported as `ops`) or NumPy, **no Python loops** (`for`, `while`,
+        comprehensions): a batch is a matrix, and the matrix version is
         what you would use in practice. Do not call ssl_keras's or Keras's own
         similarity and loss functions in your solutions: a solution that only calls them
         scores 0 for that task.
@@ -99,9 +102,6 @@ def build_cells() -> list[dict]:
         ''', "cosine_similarity"),
         tests("""
         checks.check_cosine_similarity(cosine_similarity)
-        ### BEGIN HIDDEN TESTS
-        checks.record_cosine_similarity(cosine_similarity)
-        ### END HIDDEN TESTS
         """, "cosine_similarity_tests", points=2),
         markdown(r"""
         **Task 1b (2 P).** The loss compares every view with every other view, so it needs
@@ -131,9 +131,6 @@ def build_cells() -> list[dict]:
         ''', "pairwise_cosine_similarity"),
         tests("""
         checks.check_pairwise_cosine_similarity(pairwise_cosine_similarity)
-        ### BEGIN HIDDEN TESTS
-        checks.record_pairwise_cosine_similarity(pairwise_cosine_similarity)
-        ### END HIDDEN TESTS
         """, "pairwise_cosine_similarity_tests", points=2),
         markdown(r"""
         **Question 1c (2 P).** Why not simply measure how close two embeddings are by the
@@ -209,9 +206,6 @@ def build_cells() -> list[dict]:
         ''', "nt_xent"),
         tests("""
         checks.check_nt_xent(nt_xent)
-        ### BEGIN HIDDEN TESTS
-        checks.record_nt_xent(nt_xent)
-        ### END HIDDEN TESTS
         """, "nt_xent_tests", points=6),
         markdown(r"""
         Two sanity checks that need no reference implementation. If all $2N$ embeddings
@@ -271,9 +265,6 @@ def build_cells() -> list[dict]:
         ''', "positives_only_loss"),
         tests("""
         checks.check_positives_only_loss(positives_only_loss)
-        ### BEGIN HIDDEN TESTS
-        checks.record_positives_only_loss(positives_only_loss)
-        ### END HIDDEN TESTS
         """, "positives_only_loss_tests", points=2),
         markdown(r"""
         Now the experiment, in miniature: a small MLP embeds $2N = 64$ noisy views of 32
@@ -372,14 +363,12 @@ def build_cells() -> list[dict]:
         ''', "alignment_loss"),
         tests("""
         checks.check_alignment_loss(alignment_loss)
-        ### BEGIN HIDDEN TESTS
-        checks.record_alignment_loss(alignment_loss)
-        ### END HIDDEN TESTS
         """, "alignment_loss_tests", points=1),
         markdown(r"""
         **Task 4c (3 P).** Implement `uniformity_loss(z_a, z_b, temperature)` =
-        $\mathcal{L}_d$. The test cell also checks that your three functions satisfy
-        $\tau \cdot$ `nt_xent` $=$ `alignment_loss` $+$ `uniformity_loss`.
+        $\mathcal{L}_d$. The test cell also tells you whether your three functions satisfy
+        $\tau \cdot$ `nt_xent` $=$ `alignment_loss` $+$ `uniformity_loss` (a note, not
+        graded).
         """),
         solution('''
         def uniformity_loss(z_a, z_b, temperature=0.5):
@@ -395,10 +384,8 @@ def build_cells() -> list[dict]:
         ''', "uniformity_loss"),
         tests("""
         checks.check_uniformity_loss(uniformity_loss)
+        # A note only (never a failure): do your three functions add up?
         checks.check_decomposition(nt_xent, alignment_loss, uniformity_loss)
-        ### BEGIN HIDDEN TESTS
-        checks.record_uniformity_loss(uniformity_loss)
-        ### END HIDDEN TESTS
         """, "uniformity_loss_tests", points=3),
         markdown(r"""
         The two terms for the three situations above, at $\tau = 0.5$: collapsed embeddings
