@@ -137,6 +137,9 @@ def build_cells() -> list[dict]:
         The checks use settings whose result is known exactly: with `crop_scale=(1, 1)` and
         all probabilities 0 both views are the images themselves; with
         `flip_probability=1` they are mirrored; with `grayscale_probability=1` gray.
+        The grader also runs hidden cases of this kind on your class outside the notebook,
+        where `SimCLRAugmentation` cannot be called (names in comments or scratch cells
+        never matter).
         """),
         solution('''
         class TwoViewAugmentation(keras.layers.Layer):
@@ -177,10 +180,7 @@ def build_cells() -> list[dict]:
                 ### END SOLUTION
         ''', "augmentation"),
         tests("""
-        checks.check_two_view_augmentation(TwoViewAugmentation)
-        ### BEGIN HIDDEN TESTS
-        checks.record_two_view_augmentation(TwoViewAugmentation)
-        ### END HIDDEN TESTS
+        checks.check_TwoViewAugmentation(TwoViewAugmentation)
         """, "augmentation_tests", points=4),
         markdown(r"""
         Six training images (top) and two views of each drawn by your layer:

@@ -39,6 +39,10 @@ def test_notebook_structure():
     check_notebook_structure(NAME, checks)
 
 
+def test_visible_and_hidden_case_names_differ():
+    assert not set(checks.VISIBLE) & set(judge.HIDDEN)
+
+
 def test_stored_values_are_up_to_date():
     assert references.check([NAME]) == []
 
