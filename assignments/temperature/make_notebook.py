@@ -39,9 +39,11 @@ def build_cells() -> list[dict]:
 
         **How this is graded.** The function you write (1 P) is followed by a test cell: its
         visible checks tell you what is wrong, hidden tests then compare your function with
-        the reference on other inputs. The questions (2 P) are graded by hand. Write
-        your code where it says `YOUR CODE HERE` (delete the `raise NotImplementedError()`)
-        with `keras.ops` (imported as `ops`) or NumPy; do not call a library softmax
+        the reference on other inputs. The grader runs the visible and hidden cases on your
+        function outside the notebook, and names in comments or scratch cells never matter.
+        The questions (2 P) are graded by hand. Write your code where it says
+        `YOUR CODE HERE` (delete the `raise NotImplementedError()`) with `keras.ops`
+        (imported as `ops`) or NumPy; do not call a library softmax
         (`ops.softmax`, `keras.activations.softmax`, `ssl_keras.ops`, `scipy.special`...):
         a solution that does scores 0.
         """),
@@ -85,9 +87,6 @@ def build_cells() -> list[dict]:
         ''', "softmax"),
         tests("""
         checks.check_softmax_with_temperature(softmax_with_temperature)
-        ### BEGIN HIDDEN TESTS
-        checks.record_softmax_with_temperature(softmax_with_temperature)
-        ### END HIDDEN TESTS
         """, "softmax_tests", points=1),
         markdown(r"""
         ### Visualising the effect of the temperature
