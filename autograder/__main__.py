@@ -42,7 +42,7 @@ def _grade(args) -> int:
     )
     results = grade_assignment(
         args.assignment, args.submissions, args.out, config,
-        source=args.source, references=args.references, student=args.student,
+        source=args.source, student=args.student,
     )
     for result in results:
         print(f"{result['student']}: {result['score']:g} / {result['max_score']:g}")
@@ -132,7 +132,6 @@ def parser() -> argparse.ArgumentParser:
     )
     grade.add_argument("--student", default=None, help="name when SUBMISSIONS is one notebook")
     grade.add_argument("--source", default=None, help="source notebook (default: assignments/)")
-    grade.add_argument("--references", default=None, help="reference values JSON")
     grade.add_argument("--fail-under", type=float, default=None,
                        help="exit 1 if a score is below this (for CI)")
     grade.set_defaults(run=_grade)
@@ -160,9 +159,10 @@ def parser() -> argparse.ArgumentParser:
     export.set_defaults(run=_export)
 
     references = commands.add_parser(
-        "references", help="compute references/<name>.json from the checks modules",
+        "references", help="compute expected values (checks/expected/, references/)",
         description="Evaluates every CASES entry of checks/<name>.py with its reference "
-        "implementation and writes references/<name>.json; --check compares instead.",
+        "implementation (judges/<name>.py) and writes checks/expected/<name>.json (visible "
+        "cases) and references/<name>.json (hidden cases); --check compares instead.",
     )
     references.add_argument("assignment", nargs="*")
     references.add_argument("--check", action="store_true", help="compare, do not write")

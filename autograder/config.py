@@ -64,6 +64,9 @@ class GradeConfig:
     output_notebook_mb: float = 16.0
     locked_cell_timeout: float = 300.0
     work_root: str | None = None  # set by the grader: the folder of this run's private folders
+    judge_floor: float = 20.0  # seconds: the least time a task may take in the judge
+    judge_factor: float = 10.0  # a task may take this many times the solution's time
+    judge_limits: dict = dataclasses.field(default_factory=dict)  # task -> seconds (calibrated)
 
 
 @dataclasses.dataclass
@@ -72,8 +75,7 @@ class Assignment:
 
     name: str
     source: SourceNotebook
-    references: dict
-    forbidden: dict
+    judge: object  # judging.JudgeSpec: tasks, cases, expected values, stand-ins, forbidden
     data_files: list[Path]
 
 
@@ -113,6 +115,8 @@ class Submission:
     restored: dict = dataclasses.field(default_factory=dict)  # grade_id -> why restored
     execution: dict = dataclasses.field(default_factory=dict)  # events from the worker
     cells: dict = dataclasses.field(default_factory=dict)  # grade_id -> CellResult
+    judged: dict | None = None  # task -> the judge's answer (None: not judged)
+    judging: dict = dataclasses.field(default_factory=dict)  # how the judge ran
 
     def fail(self, message: str) -> None:
         if self.failure is None:

@@ -92,7 +92,7 @@ def _cell_html(index: int, cell, esc) -> str:
     for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
         kind = output.get("output_type")
         if kind == "stream":
-            text = nb.without_record_lines(output.get("text", ""))
+            text = output.get("text", "")
             if text.strip():
                 parts.append(f"<pre class='out'>{esc(text)}</pre>")
         elif kind == "error":
@@ -108,7 +108,7 @@ def _cell_html(index: int, cell, esc) -> str:
                 if re.fullmatch(r"[A-Za-z0-9+/=]*", image):
                     parts.append(f"<img alt='plot' src='data:image/png;base64,{image}'>")
             elif "text/plain" in data:
-                text = nb.without_record_lines("".join(data["text/plain"]))
+                text = "".join(data["text/plain"])
                 parts.append(f"<pre class='out'>{esc(text)}</pre>")
     parts.append("</div>")
     return "\n".join(parts)

@@ -26,10 +26,12 @@ import nbformat
 from . import notebook as nb
 from . import paths
 from .config import Assignment, GradeConfig, Submission
+from .judging import load_spec
 from .notebook import SourceNotebook
 from .steps import default_steps
+from .steps.judge import Judge, calibrate
 from .steps.score_cells import cell_label, cell_name, error_message, stop_message
-from .submissions import collect
+from .submissions import collect_with_report
 
 logger = logging.getLogger(__name__)
 PHASES = ("prepare", "execute", "score")
@@ -38,19 +40,13 @@ PHASES = ("prepare", "execute", "score")
 def load_assignment(
     name: str,
     source: str | Path | None = None,
-    references: str | Path | None = None,
     assignments_dir: str | Path | None = None,
 ) -> Assignment:
-    """The source notebook, reference values, FORBIDDEN names and data files of `name`."""
+    """The source notebook, judge spec (cases, expected values, stand-ins, forbidden
+    names) and data files of `name`."""
     source_path = Path(source) if source else paths.source_notebook(name, assignments_dir)
-    references_path = Path(references) if references else paths.references_path(name)
-    values = json.loads(references_path.read_text()) if references_path.is_file() else {}
-    try:
-        forbidden = dict(getattr(paths.checks_module(name), "FORBIDDEN", {}))
-    except ImportError:
-        forbidden = {}
     data = paths.data_files(source_path.parent)
-    return Assignment(name, SourceNotebook.load(name, source_path), values, forbidden, data)
+    return Assignment(name, SourceNotebook.load(name, source_path), load_spec(name), data)
 
 
 def _run_step(step, submission, assignment, config) -> None:
@@ -81,6 +77,11 @@ def grade_submissions(
     config.hidden_paths = [*config.hidden_paths, out, *{s.source for s in submissions if s.source}]
     with tempfile.TemporaryDirectory(prefix="ssl-keras-grading-") as work_root:
         config.work_root = work_root
+        if assignment.judge is not None and not config.judge_limits and any(
+            isinstance(step, Judge) for step in steps
+        ):
+            config.judge_limits = calibrate(assignment, config)
+            logger.info("judge time limits from the solutions: %s", config.judge_limits)
         _run_phases(steps, assignment, submissions, config)
     return write_outputs(assignment, submissions, out, config)
 
@@ -109,12 +110,15 @@ def grade_assignment(
     out: str | Path,
     config: GradeConfig | None = None,
     source: str | Path | None = None,
-    references: str | Path | None = None,
     student: str | None = None,
 ) -> list[dict]:
     """Grades a folder, zip or notebook of submissions of `assignment`; see the module doc."""
-    loaded = load_assignment(assignment, source=source, references=references)
-    return grade_submissions(loaded, collect(submissions, assignment, student), out, config)
+    loaded = load_assignment(assignment, source=source)
+    collected, report = collect_with_report(submissions, assignment, student)
+    Path(out).mkdir(parents=True, exist_ok=True)
+    # everything in the submissions that was not graded, and why: nothing is dropped silently
+    (Path(out) / "collection.json").write_text(json.dumps(report, indent=1) + "\n")
+    return grade_submissions(loaded, collected, out, config)
 
 
 def result_json(assignment: Assignment, submission: Submission, config: GradeConfig) -> dict:
@@ -124,7 +128,17 @@ def result_json(assignment: Assignment, submission: Submission, config: GradeCon
     if submission.failure:
         messages.insert(0, submission.failure)
     executed = submission.executed
+    status = "not graded" if submission.failure else "graded"
     for event in submission.execution.get("events", []):
+        if event.get("kind") == "locked_cell_timeout":
+            index = event.get("cell")
+            messages.append(
+                f"a read-only cell of the assignment{cell_label(executed, index)} ran longer "
+                f"than its {config.locked_cell_timeout:.0f} s limit on the grading machine: "
+                "not your fault and not counted against you (your points come from your "
+                "answers); the plots after it may be missing until your instructor regrades"
+            )
+            status = "graded, locked cell timed out (regrade for the plots)"
         if event.get("kind") == "cell_timeout":
             index = event.get("cell")
             cell = executed.cells[index] if executed is not None and index is not None else None
@@ -142,6 +156,11 @@ def result_json(assignment: Assignment, submission: Submission, config: GradeCon
                     problem = error_message(output.get("ename", "Error"), output.get("evalue", ""))
                     messages.append(f"{cell_name(executed, index)}: {problem}")
 
+    if submission.execution.get("result_too_large"):
+        messages.append(
+            f"the executed notebook was larger than {config.max_result_mb:.0f} MB even after "
+            "cutting long outputs: it was not kept (your points come from your answers)"
+        )
     stop = stop_message(submission, config) if submission.failure is None else None
     if stop:
         messages.append(stop)
@@ -149,12 +168,13 @@ def result_json(assignment: Assignment, submission: Submission, config: GradeCon
         key: value for key, value in submission.execution.items()
         if key not in ("log_tail", "grader_errors")
     }
+    execution["judge"] = dict(submission.judging)
     return {
         "student": submission.student,
         "assignment": assignment.name,
         "submitted_file": str(submission.path),
         "sha256": submission.sha256,
-        "status": "not graded" if submission.failure else "graded",
+        "status": status,
         "score": sum(cell["points"] for cell in autograded),
         "max_score": sum(cell["max_points"] for cell in autograded),
         "manual_pending": sum(cell["max_points"] for cell in cells if cell["kind"] == "manual"),

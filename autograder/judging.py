@@ -52,6 +52,9 @@ def load_spec(name: str) -> JudgeSpec:
     """The judge spec of an assignment from `checks/<name>.py` and `judges/<name>.py`."""
     visible = paths.checks_module(name)
     private = importlib.import_module(f"{paths.PACKAGE}.judges.{name}")
+    shared = set(visible.VISIBLE) & set(private.HIDDEN)
+    if shared:
+        raise ValueError(f"{name}: hidden and visible cases share names {sorted(shared)}")
     cases = {**visible.VISIBLE, **private.HIDDEN}
     expected = {}
     stored = json.loads((paths.PACKAGE_DIR / "checks" / "expected" / f"{name}.json").read_text())

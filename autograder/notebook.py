@@ -8,12 +8,9 @@ submission's own metadata is never trusted for that.
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import nbformat
-
-from .checks._core import RECORD_MARKER
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
@@ -164,37 +161,3 @@ class SourceNotebook:
         for cell in self.notebook.cells:
             lines += region_lines(cell.source, BEGIN_SOLUTION, END_SOLUTION)
         return [line.strip() for line in lines if line.strip()]
-
-
-def parse_records(text: str) -> tuple[dict[str, dict], list[str]]:
-    """Recorded values in a cell's stdout: ({case: payload}, [problems])."""
-    records, problems = {}, []
-    for line in text.splitlines():
-        if not line.startswith(RECORD_MARKER):
-            continue
-        try:
-            payload = json.loads(line[len(RECORD_MARKER) :])
-            case = payload["case"]
-        except (ValueError, KeyError, TypeError):
-            problems.append("a result line of the hidden tests could not be read")
-            continue
-        if case in records:
-            problems.append(f"the hidden case {case!r} was recorded more than once")
-            records[case] = {"case": case, "error": "recorded more than once"}
-            continue
-        records[case] = payload
-    return records, problems
-
-
-def stdout_text(cell) -> str:
-    return "".join(
-        output.get("text", "")
-        for output in cell.get("outputs", [])
-        if output.get("output_type") == "stream" and output.get("name") == "stdout"
-    )
-
-
-def without_record_lines(text: str) -> str:
-    return "".join(
-        line for line in text.splitlines(keepends=True) if not line.startswith(RECORD_MARKER)
-    )

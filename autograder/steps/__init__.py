@@ -7,14 +7,15 @@
 - RestoreCells before OverwriteKernelspec and Execute: what runs is the assignment's own
   test cells (hidden tests included), whatever the student did to them.
 - every "prepare" step runs for every submission before any "execute" step starts.
-- Execute before ScoreCells (scores read the executed outputs).
-- ForbiddenNames after ScoreCells: it only takes points away.
+- Execute before Judge: the notebook runs first (plots, visible checks); the judge then
+  scores the answers in a process of its own.
+- Judge before ScoreCells (points come from the judge's answers only).
 """
 
 from .base import Step
 from .clear_outputs import ClearOutputs
 from .execute import Execute
-from .forbidden_names import ForbiddenNames
+from .judge import Judge
 from .kernelspec import OverwriteKernelspec
 from .read_notebook import ReadNotebook
 from .restore_cells import RestoreCells
@@ -28,15 +29,15 @@ def default_steps() -> list[Step]:
         RestoreCells(),
         OverwriteKernelspec(),
         Execute(),
+        Judge(),
         ScoreCells(),
-        ForbiddenNames(),
     ]
 
 
 __all__ = [
     "ClearOutputs",
     "Execute",
-    "ForbiddenNames",
+    "Judge",
     "OverwriteKernelspec",
     "ReadNotebook",
     "RestoreCells",

@@ -1,17 +1,16 @@
-"""Scores each autograded cell from the executed notebook, outside the kernel.
+"""Scores each autograded cell from the judge's answers, never from the kernel's output.
 
-nbgrader's rule, except that stderr never costs points: a test cell earns its points iff it
-ran without an error AND every hidden case of that cell (references/<assignment>.json,
-"cell") was recorded in its output and matches the reference (same shape, finite,
-`numpy.allclose` with the case's rtol/atol). Written answers are pending manual grading.
+A test cell earns its points iff every case of its task (visible and hidden) matches the
+expected value by `checks._core.compare` and the task's function called nothing forbidden
+(see `steps/judge.py`). What the student's kernel printed, raised or timed out on does not
+count. Written answers are pending manual grading.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
 from .. import notebook as nb
 from ..config import CellResult
+from ..judging import score_task
 from .base import Step
 
 
@@ -34,61 +33,51 @@ class ScoreCells(Step):
                 result.status = "not graded"
                 result.messages.append(submission.failure)
             return
-        executed = submission.executed
-        stop = stop_message(submission, config)
-        if executed is None:
-            for result in autograded:
-                result.messages.append(stop or "the notebook could not be run by the grader")
-            return
-        timeouts = {
-            event.get("cell")
-            for event in submission.execution.get("events", [])
-            if event.get("kind") == "cell_timeout"
-        }
-        positions = {nb.grade_id(cell): index for index, cell in enumerate(executed.cells)}
+        spec = assignment.judge
+        judged = submission.judged
         for result in autograded:
-            index = positions.get(result.grade_id)
-            cell = executed.cells[index] if index is not None else None
             why = submission.restored.get(result.grade_id)
             if why:
                 result.messages.append(
                     f"this test cell was {why} in your notebook: it was restored from the "
-                    "assignment and run as given"
+                    "assignment and graded as given"
                 )
-            problems = self._problems(cell, index, timeouts, stop, assignment, config)
+            task = spec.tasks.get(result.grade_id) if spec is not None else None
+            if task is None:  # a test cell with no task: points for running without error
+                problems = self._ran_cleanly(submission, result.grade_id, config)
+            elif judged is None:
+                problems = ["the grader could not judge this notebook (not your fault: ask "
+                            "for a regrade)"]
+            else:
+                problems = score_task(spec, task, judged.get(task))
+                if judged.get(task) is None:
+                    stopped = submission.judging.get("stopped")
+                    problems = [f"{task} could not be judged: the process judging your "
+                                f"answers stopped at {stopped or 'an earlier task'} (too much "
+                                "memory, or os._exit in your code?)"]
             if problems:
-                result.status = "not run" if problems[0].startswith("this cell did not run") else (
-                    "failed"
-                )
+                result.status = "failed"
                 result.messages += problems
             else:
                 result.status = "passed"
                 result.points = result.max_points
 
-    def _problems(self, cell, index, timeouts, stop, assignment, config) -> list[str]:
-        if cell is None:
-            return ["this cell did not run: it is missing from the graded notebook"]
-        if index in timeouts:
-            return [
-                f"your code ran longer than the {config.cell_timeout:.0f} s limit for one cell "
-                "(an infinite loop?)"
-            ]
-        state = cell.get("metadata", {}).get(nb.GRADER_METADATA)
-        if state is None:
-            return [f"this cell did not run: {stop or 'the notebook stopped before it'}"]
-        errors = [out for out in cell.get("outputs", []) if out.get("output_type") == "error"]
-        if state.get("status") == "error" or errors:
-            ename = (errors[0].get("ename") if errors else None) or state.get("ename") or "Error"
-            evalue = (errors[0].get("evalue") if errors else None) or state.get("evalue") or ""
-            return [error_message(ename, evalue)]
-        records, problems = nb.parse_records(nb.stdout_text(cell))
-        grade_id = nb.grade_id(cell)
-        for case, reference in sorted(assignment.references.items()):
-            if reference.get("cell") == grade_id:
-                message = compare(case, reference, records.get(case))
-                if message:
-                    problems.append(message)
-        return problems
+    def _ran_cleanly(self, submission, grade_id, config) -> list[str]:
+        """Test cells without judged cases: points if the cell ran without an error."""
+        executed = submission.executed
+        if executed is None:
+            return [stop_message(submission, config) or "the notebook could not be run"]
+        for cell in executed.cells:
+            if nb.grade_id(cell) != grade_id:
+                continue
+            state = cell.get("metadata", {}).get(nb.GRADER_METADATA)
+            if state is None:
+                return ["this cell did not run: "
+                        f"{stop_message(submission, config) or 'the notebook stopped before it'}"]
+            if state.get("status") == "error":
+                return [error_message(state.get("ename") or "Error", state.get("evalue") or "")]
+            return []
+        return ["this cell did not run: it is missing from the graded notebook"]
 
 
 def error_message(ename: str, evalue: str) -> str:
@@ -104,38 +93,6 @@ def error_message(ename: str, evalue: str) -> str:
     if ename == "NameError":
         return f"{evalue} (did the cell that defines it run without errors?)"
     return f"this cell raised {ename}: {evalue}" if evalue else f"this cell raised {ename}"
-
-
-def compare(case: str, reference: dict, record: dict | None) -> str | None:
-    """None if the recorded value matches the reference; otherwise why not, in words."""
-    task = reference.get("task") or "your function"
-    what = reference.get("description") or case
-    if record is None:
-        return f"{task} was not run on a hidden case ({what}): its result was not recorded"
-    if "error" in record:
-        return f"{task} raised {record['error']} on a hidden case ({what})"
-    try:
-        actual = np.asarray(record["value"], dtype="float64")
-        expected = np.asarray(reference["value"], dtype="float64")
-    except (KeyError, TypeError, ValueError):
-        return f"{task} returned a value that is not numbers on a hidden case ({what})"
-    if list(actual.shape) != list(expected.shape):
-        return (
-            f"{task} returned shape {tuple(actual.shape)} on a hidden case where the reference "
-            f"has shape {tuple(expected.shape)} ({what})"
-        )
-    if not np.all(np.isfinite(actual)):
-        return f"{task} gave NaN or infinity on a hidden case ({what})"
-    rtol, atol = reference.get("rtol", 1e-4), reference.get("atol", 1e-5)
-    if np.allclose(actual, expected, rtol=rtol, atol=atol):
-        return None
-    if actual.size == 1:
-        return (
-            f"{task} gave {actual.item():.4g} on a hidden case where the reference gives "
-            f"{expected.item():.4g} ({what})"
-        )
-    difference = float(np.max(np.abs(actual - expected)))
-    return f"{task} differs from the reference by up to {difference:.3g} on a hidden case ({what})"
 
 
 def stop_message(submission, config) -> str | None:

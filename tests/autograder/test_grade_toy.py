@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import html
 import json
 import sys
 from pathlib import Path
@@ -26,7 +25,8 @@ pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "jax",
     reason="grades notebooks in kernels of their own: run once, with KERAS_BACKEND=jax",
 )
-CONFIG = GradeConfig(jobs=2, cell_timeout=5, timeout=90, memory_mb=600, startup_timeout=120)
+CONFIG = GradeConfig(jobs=2, cell_timeout=5, timeout=90, memory_mb=600, startup_timeout=120,
+                     judge_floor=5.0)
 
 
 def _hashes(folder: Path) -> dict[str, str]:
@@ -84,20 +84,19 @@ def test_messages_say_what_happened(graded):
         cell = next(c for c in results[student]["cells"] if c["grade_id"] == grade_id)
         return " ".join(cell["messages"] + results[student]["messages"])
 
-    assert "square gave" not in messages("wrong")
-    assert "differs from the reference by up to 1" in messages("wrong")
-    assert "x = [0, 1, 2]" in messages("wrong")  # the case's description
+    assert "square differs from the expected values by up to 1" in messages("wrong")
+    assert "hidden case: x = [0, 1, 2]" in messages("wrong")  # the case's description
     assert "ValueError: no" in messages("raising")
     assert "NaN" in messages("nan")
-    assert "5 s limit for one cell" in messages("infinite_loop")
-    assert "memory use above 600 MB" in messages("huge_memory")
-    assert "sys.exit" in messages("sys_exit")
-    assert "os._exit" in messages("os_exit")
+    assert "limit of one case (an infinite loop" in messages("infinite_loop")
+    assert "memory" in messages("huge_memory")
+    assert "SystemExit" in messages("sys_exit")
+    assert "os._exit" in messages("os_exit_in_function")
     assert "deleted" in messages("deleted_test_cell") and "restored" in messages(
         "deleted_test_cell")
     assert "edited" in messages("edited_test_cell")
-    assert "`numpy.square`" in messages("reference_only")
-    assert "result markers" in messages("fake_records")
+    for student in ("reference_only", "reference_caught"):
+        assert "calls `numpy.square`" in messages(student)
     assert "empty" in messages("empty_file")
     assert "not valid JSON" in messages("corrupt_json")
     assert "not a Jupyter notebook" in messages("not_a_notebook")
@@ -133,7 +132,7 @@ def test_hostile_submissions_reach_nothing(graded):
     ours = [path for path in found if not path.startswith(sys.prefix) and (
         path.startswith(str(graded["root"])) or "ssl-keras-grading-" in path)]
     assert ours == []
-    if graded["results"]["snoop"]["execution"].get("sandbox") is True:
+    if graded["results"]["snoop"]["execution"].get("sandbox") == "bwrap":
         # the Python environment may lie in /tmp too; it holds third-party test data only
         assert [path for path in found if not path.startswith(sys.prefix)] == []
         assert not graded["injected"]
@@ -147,14 +146,12 @@ def test_feedback_and_results_hold_no_hidden_tests(graded, tmp_path):
     assert len(pages) == len(toy.submissions())
     for page in pages:
         text = page.read_text()
-        assert "BEGIN HIDDEN TESTS" not in text
-        for line in toy.HIDDEN_LINES:
-            assert line not in text and html.escape(line) not in text, page
-        assert "@@ssl-keras-grader@@" not in text or page.stem == "fake_records"
-    for path in (graded["out"] / "results").glob("*.json"):
-        assert all(line not in path.read_text() for line in toy.HIDDEN_LINES)
+        assert "BEGIN SOLUTION" not in text
+        assert "np.asarray(x, float) ** 2" not in text or page.stem in (
+            "correct", "correct_warns", "deleted_test_cell", "snoop", "writes_outside",
+            "os_exit", "names_library_outside", "reference_caught")
     correct = (tmp_path / "feedback" / "correct.html").read_text()
-    assert "3 / 3" in correct and "expect_close(square" in correct
+    assert "3 / 3" in correct and "assert np.allclose(square" in correct
     assert "return np.asarray(x, float) ** 2" in correct  # the student's own code
 
 

@@ -21,7 +21,6 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
-
 from ssl_keras_autograder import paths, sandbox
 from ssl_keras_autograder.config import GradeConfig, Submission
 from ssl_keras_autograder.steps.execute import Execute

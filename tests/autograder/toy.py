@@ -11,29 +11,26 @@ import json
 from pathlib import Path
 
 import numpy as np
-from ssl_keras_autograder.checks._core import RECORD_MARKER, Case, reference_values
+from ssl_keras_autograder.checks._core import Case, as_record
 from ssl_keras_autograder.config import Assignment
+from ssl_keras_autograder.judging import JudgeSpec, expected_record
 from ssl_keras_autograder.notebook import SourceNotebook
 
 from assignments.notebook_builder import locked, markdown, solution, tests, write_notebook
 
 SETUP = """
 import numpy as np
-from ssl_keras_autograder.checks._core import Case, expect_close, record_cases
-
-CASES = {
-    "square_range": Case("square_tests", "square", lambda: [np.arange(3.0)], np.square,
-                         description="x = [0, 1, 2]"),
-    "scale_half": Case("scale_tests", "scale", lambda: [np.arange(4.0), 0.5],
-                       lambda x, f: x * f, description="factor 0.5"),
-}
 """
-CASES = {
-    "square_range": Case("square_tests", "square", lambda: [np.arange(3.0)], np.square,
-                         description="x = [0, 1, 2]"),
-    "scale_half": Case("scale_tests", "scale", lambda: [np.arange(4.0), 0.5],
-                       lambda x, f: x * f, description="factor 0.5"),
+# visible: 2 ** 2 == 2 * 2, so a doubling `square` passes it and fails the hidden case
+VISIBLE = {
+    "square_two": Case("square", lambda: [np.array([2.0])], description="square([2])"),
+    "scale_three": Case("scale", lambda: [np.ones(2), 3.0], description="scale(ones, 3)"),
 }
+HIDDEN = {
+    "square_range": Case("square", lambda: [np.arange(3.0)], description="x = [0, 1, 2]"),
+    "scale_half": Case("scale", lambda: [np.arange(4.0), 0.5], description="factor 0.5"),
+}
+REFERENCES = {"square": lambda x: np.asarray(x, float) ** 2, "scale": lambda x, f: x * f}
 SQUARE = (
     "def square(x):\n    ### BEGIN SOLUTION\n    return np.asarray(x, float) ** 2\n"
     "    ### END SOLUTION"
@@ -42,8 +39,23 @@ SCALE = (
     "def scale(x, factor):\n    ### BEGIN SOLUTION\n    return np.asarray(x) * factor\n"
     "    ### END SOLUTION"
 )
-HIDDEN_LINES = ['record_cases(CASES, "square", square)', 'record_cases(CASES, "scale", scale)']
 POINTS = {"square_tests": 2.0, "scale_tests": 1.0}
+
+
+def judge_spec() -> JudgeSpec:
+    cases = {**VISIBLE, **HIDDEN}
+    expected = {
+        name: expected_record(name, case, as_record(REFERENCES[case.task](*case.inputs())))
+        for name, case in cases.items()
+    }
+    return JudgeSpec(
+        name="toy",
+        tasks={"square_tests": "square", "scale_tests": "scale"},
+        cases=cases,
+        expected=expected,
+        forbidden={"square": ["numpy.square", "numpy.power"]},
+        hidden=frozenset(HIDDEN),
+    )
 
 
 def source_cells() -> list[dict]:
@@ -52,14 +64,12 @@ def source_cells() -> list[dict]:
         locked(SETUP, "setup"),
         solution(SQUARE, "square"),
         tests(
-            'expect_close(square(np.array([2.0])), [4.0], "square([2])")\n'
-            "### BEGIN HIDDEN TESTS\n" + HIDDEN_LINES[0] + "\n### END HIDDEN TESTS",
+            'assert np.allclose(square(np.array([2.0])), [4.0]), "square([2]) should be 4"',
             "square_tests", POINTS["square_tests"],
         ),
         solution(SCALE, "scale"),
         tests(
-            'expect_close(scale(np.ones(2), 3.0), [3.0, 3.0], "scale(ones, 3)")\n'
-            "### BEGIN HIDDEN TESTS\n" + HIDDEN_LINES[1] + "\n### END HIDDEN TESTS",
+            'assert np.allclose(scale(np.ones(2), 3.0), [3.0, 3.0]), "scale(ones, 3)"',
             "scale_tests", POINTS["scale_tests"],
         ),
         {
@@ -77,11 +87,7 @@ def make_assignment(folder: Path) -> Assignment:
     (folder / "toy").mkdir(parents=True, exist_ok=True)
     path = write_notebook(source_cells(), folder / "toy" / "toy.ipynb")
     return Assignment(
-        name="toy",
-        source=SourceNotebook.load("toy", path),
-        references=json.loads(json.dumps(reference_values(CASES))),
-        forbidden={"square_tests": ["numpy.square", "numpy.power"]},
-        data_files=[],
+        name="toy", source=SourceNotebook.load("toy", path), judge=judge_spec(), data_files=[]
     )
 
 
@@ -135,7 +141,7 @@ for root in (os.path.join(os.getcwd(), os.pardir), "/tmp"):
                     text = open(full, errors="ignore").read()
                 except OSError:
                     continue
-                if "HIDDEN TESTS" in text or "record_cases(CASES" in text or name == "gradebook.db":
+                if "### BEGIN " + "SOLUTION" in text or name == "gradebook.db":
                     found.append(full)
 print("SNOOP FOUND", found)'''
 
@@ -150,7 +156,7 @@ for target in (here.parent / "grades.csv", here.parent.parent / "TOY_INJECTED.tx
         pass
 print("WRITTEN", written)'''
 
-FAKE_RECORD = RECORD_MARKER + '{"case": "square_range", "shape": [3], "value": [0.0, 1.0, 4.0]}'
+FAKE_RECORD = '@@ssl-keras-grader@@{"case": "square_range", "shape": [3], "value": [0, 1, 4]}'
 
 
 def submissions() -> dict[str, tuple[bytes, float, dict]]:
@@ -175,13 +181,16 @@ def submissions() -> dict[str, tuple[bytes, float, dict]]:
                   square_only_fails)
     out["infinite_loop"] = (dump(_answered(square="while True:\n        pass")), 1.0,
                             square_only_fails)
+    # the kernel is stopped, and so is the judge's process for `square`: scale still counts
     out["huge_memory"] = (dump(_answered(
-        square="blocks = []\n    while True:\n        blocks.append(np.ones(2**24))")), 0.0,
-        {"square_tests": "not run", "scale_tests": "not run"})
+        square="blocks = []\n    while True:\n        blocks.append(np.ones(2**24))")), 1.0,
+        square_only_fails)
     out["sys_exit"] = (dump(_answered(square="import sys\n    sys.exit(3)")), 1.0,
                        square_only_fails)
-    out["os_exit"] = (dump(_answered(square_prefix="import os\nos._exit(1)\n")), 0.0,
-                      {"square_tests": "not run", "scale_tests": "not run"})
+    # kills the kernel at the top of the answer cell; the judge loads definitions only
+    out["os_exit"] = (dump(_answered(square_prefix="import os\nos._exit(1)\n")), 3.0, both)
+    out["os_exit_in_function"] = (dump(_answered(square="import os\n    os._exit(1)")), 1.0,
+                                  square_only_fails)
     deleted = _answered()
     del deleted["cells"][_index(deleted, "square_tests")]
     out["deleted_test_cell"] = (dump(deleted), 3.0, both)
@@ -198,10 +207,18 @@ def submissions() -> dict[str, tuple[bytes, float, dict]]:
         "math.isclose = lambda *a, **k: True"))
     out["monkeypatched_checks"] = (dump(patched), 1.0, square_only_fails)
     out["reference_only"] = (dump(_answered(square="return np.square(x)")), 1.0,
-                             {"square_tests": "forbidden", "scale_tests": "passed"})
+                             square_only_fails)
+    out["reference_caught"] = (dump(_answered(
+        square="try:\n        return np.square(x)\n    except BaseException:\n"
+               "        return np.asarray(x, float) ** 2")), 1.0, square_only_fails)
+    # names in a scratch cell or a docstring cost nothing
+    named = _answered(square='"""Same as np.square(x)."""\n    return np.asarray(x, float) ** 2')
+    named["cells"].append(_code("from numpy import square as reference\nprint(reference(3))"))
+    out["names_library_outside"] = (dump(named), 3.0, both)
+    # printed result lines count for nothing: its square is wrong
     out["fake_records"] = (dump(_answered(
-        square=f"print({FAKE_RECORD!r})\n    return np.asarray(x, float) * 2")), 0.0,
-        {"square_tests": "forbidden", "scale_tests": "forbidden"})  # an attempt to cheat: all 0
+        square=f"print({FAKE_RECORD!r})\n    return np.asarray(x, float) * 2")), 1.0,
+        square_only_fails)
     snoop = _answered()
     snoop["cells"].insert(2, _code(SNOOP))
     out["snoop"] = (dump(snoop), 3.0, both)
