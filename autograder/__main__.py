@@ -34,6 +34,7 @@ def _grade(args) -> int:
         fast=not args.full,
         jobs=args.jobs or os.cpu_count() or 1,
         cell_timeout=args.cell_timeout,
+        locked_cell_timeout=args.locked_cell_timeout,
         timeout=args.timeout,
         memory_mb=args.memory_mb,
         threads_per_kernel=args.threads_per_kernel,
@@ -119,6 +120,10 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", required=True)
     grade.add_argument("--jobs", type=int, default=None, help="parallel notebooks (default: CPUs)")
     grade.add_argument("--cell-timeout", type=float, default=60.0, help="seconds per cell")
+    grade.add_argument(
+        "--locked-cell-timeout", type=float, default=300.0,
+        help="seconds per read-only cell of the assignment (its training and plots)",
+    )
     grade.add_argument("--timeout", type=float, default=600.0, help="seconds per notebook")
     grade.add_argument("--memory-mb", type=float, default=2048.0, help="kernel memory limit")
     grade.add_argument("--backend", default="jax", choices=("jax", "tensorflow", "torch"))

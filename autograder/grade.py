@@ -77,9 +77,11 @@ def grade_submissions(
     config.hidden_paths = [*config.hidden_paths, out, *{s.source for s in submissions if s.source}]
     with tempfile.TemporaryDirectory(prefix="ssl-keras-grading-") as work_root:
         config.work_root = work_root
+        # calibrated on the solutions when the source holds them (a grading copy does not:
+        # each task then gets the default limit)
         if assignment.judge is not None and not config.judge_limits and any(
             isinstance(step, Judge) for step in steps
-        ):
+        ) and assignment.source.solution_lines():
             config.judge_limits = calibrate(assignment, config)
             logger.info("judge time limits from the solutions: %s", config.judge_limits)
         _run_phases(steps, assignment, submissions, config)
