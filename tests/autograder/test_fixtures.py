@@ -7,9 +7,11 @@ submission, no process started by a fixture alive after grading, grades.csv unch
 later, small executed notebooks and feedback pages for the big-output attacks, and the
 collection cases (colliding names, symlinks, a zip with `..` entries and a bad CRC).
 
-The default run grades the fixtures without the `slow` tag (the fast temperature notebook
-carries most of them; about 6-8 minutes on 2 cores); `-m slow` grades the rest, each
-assignment in a second batch. Runs in the jax pass of the suite only.
+The default run grades the fixtures without the `slow` tag: all of temperature (the fastest
+notebook, which carries most resource attacks), 9 contrastive_loss ones plus the collection
+cases, one clip_zero_shot (a contrastive notebook takes 35-90 s of a core, clip ~65 s,
+pretext ~100 s, foundation ~130 s); `-m slow` grades the rest, one more batch per
+assignment. Runs in the jax pass of the suite only.
 """
 
 from __future__ import annotations
