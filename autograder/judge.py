@@ -7,10 +7,9 @@ sandbox) reads length-prefixed pickled frames on stdin, written by the grader
 1. a header: `{"setup": [source of the assignment's locked setup cells],
    "cells": [[label, source, position], ...] (the student's own code cells: answer cells,
    cells they added, scratch cells; never locked or test cells),
-   "tasks": [every task name], "checks_module": importable name or None,
-   "case_timeout": seconds}`;
+   "tasks": [every task name], "checks_module": importable name or None}`;
 2. then, one at a time, one request per task in notebook order: `{"task", "position" (of
-   its test cell), "cases":
+   its test cell), "timeout" (seconds for the whole task), "cases":
    [{"name", "inputs", "kwargs", "measure"}], "stand_ins": {earlier task: "module:attr" or
    source}, "forbidden": [dotted names]}`. The grader sends the next request only after
    it has read this task's answer, so no task's process ever holds a later task's data.
@@ -340,7 +339,7 @@ def run_task(header: dict, request: dict, out) -> None:
 
         checks = importlib.import_module(header["checks_module"])
     signal.signal(signal.SIGALRM, _on_alarm)
-    timeout = float(header.get("case_timeout", 30))
+    timeout = float(request.get("timeout", 60))
     for case in request["cases"]:
         refuse_pending()  # modules the answers imported inside their functions
         JUDGING[0] = True
@@ -505,13 +504,12 @@ def main() -> None:
 
         importlib.import_module(header["checks_module"])
     run_setup(header)
-    task_timeout = float(header.get("task_timeout", 120))
     with os.fdopen(result_fd, "w") as channel:
         while True:
             request = read_frame(stdin)
             if request is None:
                 break
-            answer = judge_task(header, request, task_timeout)
+            answer = judge_task(header, request, float(request.get("timeout", 60)))
             channel.write(json.dumps(answer, allow_nan=True) + "\n")
             channel.flush()
             del request

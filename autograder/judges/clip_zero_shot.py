@@ -283,7 +283,7 @@ HIDDEN: dict[str, Case] = {
         inputs=lambda: _confusion_input(19, 5),
         description="5 classes",
     ),
-    "per_class_empty": Case(
+    "hidden_per_class_empty": Case(
         task="per_class_accuracy",
         inputs=lambda: _confusion_input(20, 4, empty_class=2),
         description="a class with no test image gets accuracy 0, not NaN",

@@ -196,7 +196,7 @@ def _masking_cases(prefix: str, inputs, description: str) -> dict[str, Case]:
 
 
 HIDDEN: dict[str, Case] = {
-    "patchify_rgb": Case(
+    "hidden_patchify_rgb": Case(
         task="patchify",
         inputs=lambda: normal(41, (2, 8, 8, 3)) + [4],
         description="2 RGB images of 8x8, patches of 4",

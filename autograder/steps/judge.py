@@ -80,12 +80,11 @@ def judge_notebook(notebook, assignment, config, memory_mb=None) -> tuple[dict, 
         "cells": student_cells(notebook),
         "tasks": list(spec.tasks.values()),
         "checks_module": _importable(spec.checks_module),
-        "task_timeout": max(limits.values()) if limits else 60.0,
-        "case_timeout": max(limits.values()) if limits else 60.0,
     }
     requests = task_requests(spec)
     for request in requests:
         request["position"] = positions.get(spec.cell_of(request["task"]), len(notebook.cells))
+        request["timeout"] = limits[request["task"]]
     private = Path(tempfile.mkdtemp(prefix="judge-", dir=config.work_root))
     workdir = private / "run"
     (workdir / "tmp").mkdir(parents=True)

@@ -54,13 +54,14 @@ def _judge_here(assignment, notebook, timeout: float = 20.0) -> dict:
     header = {"setup": [c.source for c in assignment.source.cells
                         if c.metadata.get("nbgrader", {}).get("grade_id") == "setup"],
               "cells": student_cells(notebook), "tasks": list(spec.tasks.values()),
-              "checks_module": None, "case_timeout": timeout}
+              "checks_module": None}
     judge.run_setup(header)
     positions = {c.metadata.get("nbgrader", {}).get("grade_id"): i
                  for i, c in enumerate(notebook.cells)}
     problems = {}
     for request in task_requests(spec):
         request["position"] = positions[spec.cell_of(request["task"])]
+        request["timeout"] = timeout
         answer = judge.judge_task(header, request, timeout)
         problems[request["task"]] = score_task(spec, request["task"], answer)
     return problems
