@@ -19,10 +19,6 @@ import textwrap
 from . import paths
 from .checks._core import Case, compare
 
-# Always refused to student code in the judge, whatever the task: the grader's own
-# modules (the checks module stays usable: it holds no reference implementation).
-ALWAYS_FORBIDDEN = ()
-
 
 @dataclasses.dataclass
 class JudgeSpec:
@@ -116,7 +112,7 @@ def task_requests(spec: JudgeSpec) -> list[dict]:
             "task": task,
             "cases": cases,
             "stand_ins": stand_ins,
-            "forbidden": list(spec.forbidden.get(task, [])) + list(ALWAYS_FORBIDDEN),
+            "forbidden": list(spec.forbidden.get(task, [])),
         })
     return requests
 
