@@ -5,11 +5,11 @@ sandbox) reads length-prefixed pickled frames on stdin, written by the grader
 (`autograder/steps/judge.py`):
 
 1. a header: `{"setup": [source of the assignment's locked setup cells],
-   "cells": [[label, source, position], ...] (the student's own code cells: answer cells,
-   cells they added, scratch cells; never locked or test cells),
+   "cells": [[label, source, is_answer_cell], ...] (the student's own code cells: answer
+   cells, cells they added, scratch cells; never locked or test cells),
    "tasks": [every task name], "checks_module": importable name or None}`;
-2. then, one at a time, one request per task in notebook order: `{"task", "position" (of
-   its test cell), "timeout" (seconds for the whole task), "cases":
+2. then, one at a time, one request per task in notebook order: `{"task", "timeout"
+   (seconds for the whole task), "cases":
    [{"name", "inputs", "kwargs", "measure"}], "stand_ins": {earlier task: "module:attr" or
    source}, "forbidden": [dotted names]}`. The grader sends the next request only after
    it has read this task's answer, so no task's process ever holds a later task's data.
@@ -18,10 +18,12 @@ For each request the judge forks a fresh child (it has imported numpy, keras and
 but run nothing, so the fork is clean) that:
 - refuses the task's forbidden callables (they raise when called; a call made while a
   case is evaluated is reported, whatever the student's code does with the exception);
-- runs the setup cells, then loads only the *definitions* (imports, functions, classes
-  and assignments; no top-level calls, prints, plots or loops) of the student's cells that
-  come before the task's test cell, in notebook order: the names the test cell would see
-  in the notebook, so a scratch cell after it, a comment or a docstring never matters;
+- starts from the namespace of the setup cells, then loads only *definitions* (no
+  top-level calls, prints, plots or loops): imports, functions, classes and call-free
+  assignments of the student's other cells, then imports, functions, classes and
+  assignments of the answer cells, in notebook order, so the answer cells' definitions
+  win: a scratch cell, a comment or a docstring never matters, and neither does where the
+  answer cell stands;
 - puts the stand-ins of the earlier tasks in place of the student's versions (error
   carried forward);
 - evaluates every case and sends one JSON line per case on its own pipe.
@@ -131,13 +133,17 @@ def _targets(node) -> set:
 
 
 def definitions(cells: list, tasks: set) -> tuple[list, list]:
-    """([(label, compiled statement)], [problems]) of the student's cells, in order.
+    """([(label, compiled statement)], [problems]) of the student's cells.
 
-    Kept: imports, functions, classes, and assignments (an assignment that calls a
-    function the student's cells define is a test run, dropped, unless it binds a task).
+    `cells` holds `(label, source, is_answer_cell)`. Other cells come first, then the
+    answer cells, each group in notebook order. Kept: imports, functions, classes, and
+    assignments: in answer cells unless the value calls a function the student's cells
+    define (a test run) and binds no task; in other cells only when the value calls
+    nothing (a constant: scratch work is never run).
     """
+    ordered = [cell for cell in cells if not cell[2]] + [cell for cell in cells if cell[2]]
     parsed, defined, problems = [], set(), []
-    for grade_id, source in cells:
+    for grade_id, source, answer in ordered:
         text = python_source(source)
         if text is None:
             continue  # %%writefile, %%bash, ...: not Python
@@ -147,17 +153,19 @@ def definitions(cells: list, tasks: set) -> tuple[list, list]:
             problems.append(f"{grade_id} has a syntax error (line {error.lineno}: "
                             f"{error.msg})")
             continue
-        parsed.append((grade_id, tree))
+        parsed.append((grade_id, tree, answer))
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 defined.add(node.name)
     statements = []
-    for grade_id, tree in parsed:
+    for grade_id, tree, answer in parsed:
         for node in tree.body:
             if not isinstance(node, KEPT_STATEMENTS):
                 continue
-            if isinstance(node, (ast.Assign, ast.AnnAssign)) and not (_targets(node) & tasks):
-                if _calls(node) & defined:
+            if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                if not answer and _calls(node):
+                    continue
+                if answer and _calls(node) & defined and not (_targets(node) & tasks):
                     continue
             module = ast.Module(body=[node], type_ignores=[])
             try:
@@ -309,14 +317,12 @@ def run_task(header: dict, request: dict, out) -> None:
         out.flush()
 
     task = request["task"]
-    cells = [(label, source) for label, source, position in header["cells"]
-             if position < request["position"]]
     refuse(request["forbidden"])
     if isinstance(header.get("setup_error"), str):
         send({"error": header["setup_error"]})
         return
     namespace = dict(header["namespace"])
-    statements, problems = definitions(cells, set(header["tasks"]))
+    statements, problems = definitions(header["cells"], set(header["tasks"]))
     load_errors = {}
     for grade_id, code in statements:
         try:
@@ -327,8 +333,7 @@ def run_task(header: dict, request: dict, out) -> None:
         namespace[earlier] = _stand_in(spec)
     function = namespace.get(task)
     if function is None or not callable(function):
-        why = [f"the grader found no function or class named `{task}` in your cells "
-               "before its test cell"]
+        why = [f"the grader found no function or class named `{task}` in your answer cells"]
         why += problems
         why += [f"loading {label} failed: {error}" for label, error in load_errors.items()]
         send({"missing": "; ".join(why)})

@@ -53,13 +53,16 @@ class Judge(Step):
 
 
 def student_cells(notebook) -> list:
-    """[label, source, position] of the student's own code cells (not locked, not tests)."""
+    """[label, source, is_answer_cell] of the student's own code cells (not locked, not
+    tests), in notebook order; answer cells carry the source's solution metadata (restored
+    by RestoreCells, never trusted from the submission)."""
     cells = []
     for position, cell in enumerate(notebook.cells):
         if cell.get("cell_type") != "code" or nb.is_locked(cell):
             continue
         label = nb.grade_id(cell) or f"cell {position + 1}"
-        cells.append([label, cell.get("source", ""), position])
+        answer = bool(nb.grade_id(cell) and nb.is_solution(cell))
+        cells.append([label, cell.get("source", ""), answer])
     return cells
 
 
@@ -71,7 +74,6 @@ def _frame(payload) -> bytes:
 def judge_notebook(notebook, assignment, config, memory_mb=None) -> tuple[dict, dict]:
     """({task: answer}, {how it ran}) for one notebook; see the module docstring."""
     spec = assignment.judge
-    positions = {nb.grade_id(cell): index for index, cell in enumerate(notebook.cells)}
     setup = [cell.source for cell in assignment.source.cells if nb.grade_id(cell) in spec.setup]
     limits = {task: config.judge_limits.get(task, max(config.judge_floor, 120.0))
               for task in spec.tasks.values()}
@@ -83,7 +85,6 @@ def judge_notebook(notebook, assignment, config, memory_mb=None) -> tuple[dict, 
     }
     requests = task_requests(spec)
     for request in requests:
-        request["position"] = positions.get(spec.cell_of(request["task"]), len(notebook.cells))
         request["timeout"] = limits[request["task"]]
     private = Path(tempfile.mkdtemp(prefix="judge-", dir=config.work_root))
     workdir = private / "run"

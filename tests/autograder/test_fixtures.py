@@ -43,7 +43,8 @@ EXPECTED = {name: json.loads((FIXTURES / name / "expected.json").read_text())
             for name in ASSIGNMENTS}
 MARKER = EXPECTED["contrastive_loss"]["marker"]
 BIG_OUTPUT_BYTES = 5 * 2**20  # executed notebook, result and feedback page of an attack
-CONFIG = dict(jobs=2, backend="jax", cell_timeout=20, timeout=300, memory_mb=2048)
+CONFIG = dict(jobs=2, backend="jax", cell_timeout=20, locked_cell_timeout=60, timeout=300,
+              memory_mb=2048)
 
 
 def _sandbox_problem() -> str | None:

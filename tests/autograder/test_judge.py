@@ -56,11 +56,8 @@ def _judge_here(assignment, notebook, timeout: float = 20.0) -> dict:
               "cells": student_cells(notebook), "tasks": list(spec.tasks.values()),
               "checks_module": None}
     judge.run_setup(header)
-    positions = {c.metadata.get("nbgrader", {}).get("grade_id"): i
-                 for i, c in enumerate(notebook.cells)}
     problems = {}
     for request in task_requests(spec):
-        request["position"] = positions[spec.cell_of(request["task"])]
         request["timeout"] = timeout
         answer = judge.judge_task(header, request, timeout)
         problems[request["task"]] = score_task(spec, request["task"], answer)
@@ -84,9 +81,28 @@ def test_a_correct_answer_passes_in_every_style(assignment):
 
 def test_names_outside_the_graded_function_cost_nothing(assignment):
     square = "def square(x):\n    return np.asarray(x, float) ** 2"
-    scratch = "from numpy import square\nprint(square(3))  # after the test cell: not loaded"
+    for position in (2, 4, 99):  # before the answer, between answer and test, at the end
+        scratch = "from numpy import square\nreference = square(3)\nprint(reference)"
+        notebook = _notebook(assignment, square, extra=[(position, scratch)])
+        assert _judge_here(assignment, notebook)["square"] == [], position
+
+
+def test_the_answer_cell_counts_wherever_it_stands_and_helpers_in_other_cells_load(assignment):
+    helper = ("import numpy\nEXPONENT = 2\n"
+              "def power_of(x):\n    return numpy.asarray(x, float) ** EXPONENT")
+    square = "def square(x):\n    return power_of(x)"
+    notebook = _notebook(assignment, square, extra=[(99, helper)])
+    answer = next(i for i, c in enumerate(notebook.cells)
+                  if c.metadata.get("nbgrader", {}).get("grade_id") == "square")
+    notebook.cells.append(notebook.cells.pop(answer))  # the answer cell moved to the end
+    assert _judge_here(assignment, notebook) == {"square": [], "scale": []}
+
+
+def test_scratch_work_is_never_run(assignment):
+    square = "def square(x):\n    return np.asarray(x, float) ** 2"
+    scratch = "import time\nwaste = time.sleep(60)\nwhile True:\n    pass"
     notebook = _notebook(assignment, square, extra=[(99, scratch)])
-    assert _judge_here(assignment, notebook)["square"] == []
+    assert _judge_here(assignment, notebook, timeout=5.0) == {"square": [], "scale": []}
 
 
 @pytest.mark.parametrize("source", [
@@ -120,6 +136,8 @@ def test_a_writefile_helper_module_is_not_loaded(assignment):
     ("def square(x):\n    raise SystemExit(1)", "SystemExit"),
     ("def square(x)\n    return x", "syntax error"),
     ("# YOUR CODE HERE\nraise NotImplementedError()", "no function or class named `square`"),
+    ("def square(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()",
+     "NotImplementedError"),
 ])
 def test_failures_cost_only_their_own_task_and_say_why(assignment, source, words):
     problems = _judge_here(assignment, _notebook(assignment, source), timeout=3.0)
