@@ -67,6 +67,8 @@ class GradeConfig:
     judge_floor: float = 20.0  # seconds: the least time a task may take in the judge
     judge_factor: float = 10.0  # a task may take this many times the solution's time
     judge_limits: dict = dataclasses.field(default_factory=dict)  # task -> seconds (calibrated)
+    compilation_cache: bool = True  # share XLA programs compiled on the solutions (jax)
+    compilation_cache_dir: str | None = None  # set by the grader: read-only in sandboxes
 
 
 @dataclasses.dataclass

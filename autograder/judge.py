@@ -381,7 +381,16 @@ def run_task(header: dict, request: dict, out) -> None:
 def run_setup(header: dict) -> None:
     """Runs the assignment's setup cells once, before any student code, in the judge; every
     task's child starts from a copy of the resulting namespace."""
+    import random
+
+    import keras
+    import numpy
+
     namespace = {"__name__": "__main__", "get_ipython": lambda: _Dummy()}
+    # The cases do not depend on global seeds; Keras's `set_random_seed` would import
+    # TensorFlow (seconds) on every backend just to seed it.
+    original_seed = keras.utils.set_random_seed
+    keras.utils.set_random_seed = lambda seed: (random.seed(seed), numpy.random.seed(seed))
     for index, source in enumerate(header["setup"]):
         text = python_source(source) or ""
         text = "\n".join(line for line in text.splitlines() if "get_ipython()" not in line)
@@ -391,6 +400,7 @@ def run_setup(header: dict) -> None:
             header["setup_error"] = (f"the grader could not run the assignment's setup cell "
                                      f"({type(error).__name__}: {error}): not your fault")
             break
+    keras.utils.set_random_seed = original_seed
     header["namespace"] = namespace
 
 

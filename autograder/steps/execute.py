@@ -80,7 +80,8 @@ class Execute(Step):
         try:
             jail = Jail(config, slot=slot, workdir=box, memory_mb=config.memory_mb,
                         pids_max=getattr(config, "pids_max", 512),
-                        hidden=[assignment.source.path.parent])
+                        hidden=[assignment.source.path.parent],
+                        readable=compilation_cache_paths(config))
         except SandboxUnavailable as error:
             submission.execution = {
                 "sandbox": "unavailable",
@@ -244,5 +245,20 @@ def kernel_environment(config, workdir: Path, jupyter: Path) -> dict:
     }
     if config.fast:
         env["SSL_KERAS_FAST"] = "1"
+    if config.compilation_cache_dir:
+        # XLA programs compiled once by the grader on the solutions, read-only for every
+        # submission (a write fails quietly: no submission can change what another loads)
+        env.update({
+            "JAX_COMPILATION_CACHE_DIR": str(config.compilation_cache_dir),
+            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+            "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
+            # no XLA-internal cache under the folder: its path would enter every key
+            "JAX_PERSISTENT_CACHE_ENABLE_XLA_CACHES": "none",
+        })
     env.update({str(key): str(value) for key, value in config.extra_env.items()})
     return env
+
+
+def compilation_cache_paths(config) -> list:
+    """The shared compilation cache, bound read-only into a sandbox (none: empty list)."""
+    return [Path(config.compilation_cache_dir)] if config.compilation_cache_dir else []

@@ -15,6 +15,7 @@ solution's time)` on this machine, as loaded as it is.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import pickle
@@ -71,8 +72,13 @@ def _frame(payload) -> bytes:
     return struct.pack("<Q", len(body)) + body
 
 
-def judge_notebook(notebook, assignment, config, memory_mb=None) -> tuple[dict, dict]:
-    """({task: answer}, {how it ran}) for one notebook; see the module docstring."""
+def judge_notebook(notebook, assignment, config, memory_mb=None,
+                   fill_cache: str | None = None) -> tuple[dict, dict]:
+    """({task: answer}, {how it ran}) for one notebook; see the module docstring.
+
+    `fill_cache`: a folder that receives the XLA programs this run compiles (only for the
+    grader's own run of the solutions; submissions read the cache, never write it).
+    """
     spec = assignment.judge
     setup = [cell.source for cell in assignment.source.cells if nb.grade_id(cell) in spec.setup]
     limits = {task: config.judge_limits.get(task, max(config.judge_floor, 120.0))
@@ -93,7 +99,7 @@ def judge_notebook(notebook, assignment, config, memory_mb=None) -> tuple[dict, 
     answers, info = {}, {"started": time.time()}
     jail = None
     try:
-        jail, process, read_fd = _start(config, private, workdir, slot, memory_mb)
+        jail, process, read_fd = _start(config, private, workdir, slot, memory_mb, fill_cache)
         info["sandbox"] = getattr(jail, "mode", "off")
         reader = _LineReader(read_fd)
         try:
@@ -123,6 +129,10 @@ def judge_notebook(notebook, assignment, config, memory_mb=None) -> tuple[dict, 
             reader.close()
         if jail is not None and hasattr(jail, "usage"):
             info.update(jail.usage())
+        if fill_cache and (workdir / "jax-cache").is_dir():
+            import shutil
+
+            shutil.copytree(workdir / "jax-cache", fill_cache, dirs_exist_ok=True)
     finally:
         if jail is not None and hasattr(jail, "close"):
             jail.close()
@@ -152,16 +162,22 @@ def _parse(line: bytes | None, task: str) -> dict | None:
     return answer
 
 
-def _start(config, private: Path, workdir: Path, slot: int, memory_mb):
-    from .execute import kernel_environment
+def _start(config, private: Path, workdir: Path, slot: int, memory_mb, fill_cache=None):
+    from .execute import compilation_cache_paths, kernel_environment
 
     jupyter = private / "jupyter"
+    readable = compilation_cache_paths(config)
+    if fill_cache:  # written inside the judge's own folder, moved out by the caller
+        config = copy.copy(config)
+        config.compilation_cache_dir = str(workdir / "jax-cache")
+        readable = []
     env = kernel_environment(config, workdir, jupyter)
     read_fd, write_fd = os.pipe()
     argv = [sys.executable, str(paths.PACKAGE_DIR / "judge.py"), str(write_fd)]
     log = open(private / "judge.log", "wb")  # noqa: SIM115 (closed with the process)
     try:
-        jail = Jail(config, slot=slot, workdir=workdir, memory_mb=memory_mb or config.memory_mb)
+        jail = Jail(config, slot=slot, workdir=workdir, memory_mb=memory_mb or config.memory_mb,
+                    readable=readable)
         process = jail.popen(argv, env=env, stdin=subprocess.PIPE, stdout=log, stderr=log,
                              pass_fds=(write_fd,))
     finally:
@@ -224,7 +240,16 @@ def calibrate(assignment, config) -> dict:
     """
     from ..judging import score_task
 
-    answers, info = judge_notebook(assignment.source.notebook, assignment, config)
+    fill = None
+    if config.compilation_cache and config.backend == "jax" and config.work_root:
+        fill = str(Path(config.work_root) / "jax-cache")
+        Path(fill).mkdir(exist_ok=True)
+    answers, info = judge_notebook(assignment.source.notebook, assignment, config,
+                                   fill_cache=fill)
+    if fill:
+        for path in [Path(fill), *Path(fill).rglob("*")]:  # readable by every sandbox uid
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        config.compilation_cache_dir = fill
     spec = assignment.judge
     problems = {}
     for task in spec.tasks.values():
