@@ -188,21 +188,30 @@ def _forbidden(name: str):
     raise ForbiddenCall(f"{name} may not be used in this task")
 
 
-def _resolve(dotted: str):
+def resolve(dotted: str):
+    """The object a dotted name reaches, or None: attributes first (`ssl_keras.losses.nt_xent`
+    is the function even though a module of that name exists), else importing a module."""
     import importlib
 
     parts = dotted.split(".")
-    for split in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:split]))
-        except Exception:  # noqa: BLE001 (not a module: try a shorter prefix)
+    try:
+        value = importlib.import_module(parts[0])
+    except Exception:  # noqa: BLE001 (not importable here: nothing to refuse)
+        return None
+    for index, part in enumerate(parts[1:], start=1):
+        if hasattr(value, part):
+            value = getattr(value, part)
             continue
-        for attribute in parts[split:]:
-            obj = getattr(obj, attribute, None)
-            if obj is None:
-                return None
-        return obj
-    return None
+        try:  # the module under a re-exported function's name (`distributed.gathered_nt_xent`)
+            value = getattr(importlib.import_module(".".join(parts[:index])), part)
+            continue
+        except Exception:  # noqa: BLE001 (not a module, or not in it)
+            pass
+        try:  # a submodule not imported yet
+            value = importlib.import_module(".".join(parts[:index + 1]))
+        except Exception:  # noqa: BLE001
+            return None
+    return value
 
 
 PENDING: list = []  # forbidden names whose module is not imported yet
@@ -245,7 +254,7 @@ def _refuse_now(names: list) -> None:
 
     targets = {}
     for dotted in names:
-        obj = _resolve(dotted)
+        obj = resolve(dotted)
         if obj is None or isinstance(obj, types.ModuleType):
             continue
         targets[id(obj)] = (dotted, obj)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from ssl_keras_autograder import references
 from ssl_keras_autograder.checks import contrastive_loss as checks
+from ssl_keras_autograder.judge import resolve
 from ssl_keras_autograder.judges import contrastive_loss as judge
 
 from tests.assignments.source_notebooks import (
@@ -73,21 +74,6 @@ def test_solution_matches_every_case(solutions):
     assert_solution_matches_expected(NAME, solutions, checks)
 
 
-def _resolve(dotted: str):
-    """The object a dotted name reaches, by attribute first, else by importing a module."""
-    parts = dotted.split(".")
-    value = importlib.import_module(parts[0])
-    for index, part in enumerate(parts[1:], start=1):
-        if hasattr(value, part):
-            value = getattr(value, part)
-            continue
-        try:  # a function re-exported under its module's name: look in the module
-            value = getattr(importlib.import_module(".".join(parts[:index])), part)
-        except (ImportError, AttributeError):
-            value = importlib.import_module(".".join(parts[:index + 1]))
-    return value
-
-
 def _stand_in(task):
     module, _, attribute = judge.STAND_INS[task].partition(":")
     return getattr(importlib.import_module(module), attribute)
@@ -103,7 +89,7 @@ def test_forbidden_names_exist_and_stay_per_task():
     assert set(judge.FORBIDDEN) == set(TASKS)
     for task, names in judge.FORBIDDEN.items():
         for name in names:
-            assert callable(_resolve(name)), (task, name)
+            assert callable(resolve(name)), (task, name)
     similarities = set(judge.FORBIDDEN["cosine_similarity"])
     assert {"ssl_keras.ops.cosine_similarity", "ssl_keras.ops.pairwise_cosine_similarity",
             "ssl_keras.cosine_similarity", "ssl_keras.pairwise_cosine_similarity",

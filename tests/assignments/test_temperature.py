@@ -2,12 +2,12 @@
 the solution and names the usual mistakes, every case (visible and hidden) matches the
 stored values, and the grader's oracle agrees with closed forms and ssl_keras's softmax."""
 
-import importlib
 
 import numpy as np
 import pytest
 from ssl_keras_autograder import references
 from ssl_keras_autograder.checks import temperature as checks
+from ssl_keras_autograder.judge import resolve
 from ssl_keras_autograder.judges import temperature as judge
 
 from tests.assignments.source_notebooks import (
@@ -134,20 +134,6 @@ def test_every_variant_is_named_by_a_visible_case():
     assert named == set(V)
 
 
-def _resolve(dotted: str):
-    parts = dotted.split(".")
-    value = importlib.import_module(parts[0])
-    for index, part in enumerate(parts[1:], start=1):
-        if hasattr(value, part):
-            value = getattr(value, part)
-            continue
-        try:  # a function re-exported under its module's name: look in the module
-            value = getattr(importlib.import_module(".".join(parts[:index])), part)
-        except (ImportError, AttributeError):
-            value = importlib.import_module(".".join(parts[:index + 1]))
-    return value
-
-
 def test_library_softmaxes_are_forbidden():
     forbidden = judge.FORBIDDEN[TASK]
     assert set(judge.FORBIDDEN) == {TASK} and not judge.STAND_INS
@@ -155,7 +141,7 @@ def test_library_softmaxes_are_forbidden():
             "ssl_keras.softmax_with_temperature", "keras.activations.softmax",
             "scipy.special.softmax"} <= set(forbidden)
     for name in forbidden:
-        assert callable(_resolve(name)), name
+        assert callable(resolve(name)), name
     solution_text = "".join(
         "".join(cell["source"]) for cell in committed_cells(NAME)
         if cell["metadata"].get("nbgrader", {}).get("solution") and cell["cell_type"] == "code")
