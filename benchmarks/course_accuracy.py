@@ -1,17 +1,25 @@
-"""SimCLR on real CIFAR-10 at the course budget: accuracy against wall time, per epoch.
+"""The course's SimCLR run on real CIFAR-10, with the baselines beside it, resumable.
 
 The course setting (`ssl_keras.pretrain` preset `cifar10`): the small CNN (width 64,
-256-d), batch 256, Adam(W) 1e-3 with warm-up and cosine decay, temperature 0.5,
-SimCLR's CIFAR augmentation, 10 epochs; then a linear probe (50 epochs, standardised
-features) and a weighted kNN (k=200, T=0.1) on the frozen encoder. The course expects
-about 60-70% linear-probe accuracy. `--model resnet18 --epochs N` gives the CIFAR
-ResNet-18 at a longer budget (published SimCLR ResNet-18 kNN: 83.2% at 100 epochs,
-84.8% at 200, 90.3% at 500).
+256-d), batch 256, AdamW with warm-up and cosine decay, SimCLR's CIFAR augmentation,
+10 epochs. Three encoders of the same architecture and initial weights are judged the
+same way:
 
-After every `--eval-every` epochs (and at initialisation with --eval-at-init) the
-encoder is evaluated, and a row gives the cumulative *training* wall time (evaluation
-excluded), the linear-probe and kNN accuracies, and the last epoch's loss; the time to
-reach `--target-knn` kNN accuracy is reported when reached.
+- `simclr`: pretrained with SimCLR on the training images (no labels);
+- `random_init`: never trained (the floor);
+- `supervised`: the encoder and a `Dense(10)` head trained on the labels with the same
+  optimizer, batch and epochs (the ceiling of this budget), no augmentation.
+
+Each frozen encoder gets a linear probe trained on 1%, 10% and 100% of the training
+labels (class-stratified subsets, `ssl_keras.evaluation.stratified_subset`; standardised
+features, Adam 1e-2 with cosine decay, `--probe-epochs` epochs and at least
+`--probe-min-steps` steps, so the 500-label probe is trained to convergence too), a
+weighted kNN (k=200, T=0.1, all labels) and a t-SNE plot of 1,000 test features.
+`--monitor-every N` adds a kNN accuracy of the SimCLR encoder every N epochs.
+
+Nothing is lost on failure: training saves its state after every epoch
+(`keras.callbacks.BackupAndRestore` in `--out`), every finished stage is kept in
+`--out/partial.json`, and running the same command again resumes where it stopped.
 
 Data: the official CIFAR-10 python release (`--data-dir`, else
 `$SSL_KERAS_CIFAR10_DIR`, else Keras's download). The course's JPEG copy can be turned
@@ -19,32 +27,39 @@ into that folder with `python3 ../shared/data/cifar10/build.py /tmp/cifar`: its 
 differ slightly from the official release (JPEG), so say so beside any accuracy from it.
 
 Usage:
-    # the course run (about 100 min of training on a 2-core CPU; minutes on a GPU):
+    # the course run (~20 min per SimCLR epoch with torch on the 2-core CPU; about a
+    # minute in all on one GPU):
     python benchmarks/course_accuracy.py --data-dir /tmp/cifar
+    # a shorter check, 1 epoch, SimCLR only:
+    python benchmarks/course_accuracy.py --data-dir /tmp/cifar --epochs 1 --encoders simclr
+    # a variant of the defaults (written under its own tag):
+    python benchmarks/course_accuracy.py --data-dir /tmp/cifar --temperature 0.2 --tag t0.2
     # ResNet-18, longer budget, GPU:
-    python benchmarks/course_accuracy.py --data-dir /tmp/cifar --model resnet18 \\
-        --epochs 100 --eval-every 10 --target-knn 0.9
-    # CPU smoke run (what RESULTS.md reports for this machine):
-    nice python benchmarks/course_accuracy.py --data-dir /tmp/cifar --train-limit 5000 \\
-        --test-limit 2000 --epochs 1 --eval-at-init
+    python benchmarks/course_accuracy.py --data-dir /tmp/cifar --model resnet18 --epochs 100
 
-Writes benchmarks/results/course_accuracy_<backend>_<model>.json.
+Writes benchmarks/results/course_accuracy_<model>[_<tag>]_<backend>.json and, in `--out`,
+the t-SNE plots and the per-epoch history.
 """
 
 import argparse
+import json
+import math
 import os
 import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _common  # noqa: E402
 
+ENCODERS = ("simclr", "random_init", "supervised")
+LABEL_FRACTIONS = (0.01, 0.1, 1.0)
 COLUMNS = [
-    ("epoch", "epoch"), ("train_time_s", "training wall time (s)"),
-    ("epoch_time_s", "last epoch (s)"), ("loss", "NT-Xent"),
-    ("linear_probe", "linear probe"), ("knn", "kNN"), ("eval_time_s", "eval (s)"),
+    ("encoder", "encoder"), ("probe_1", "probe 1%"), ("probe_10", "probe 10%"),
+    ("probe_100", "probe 100%"), ("knn", "kNN"), ("head", "own head"),
+    ("train_time_s", "training (s)"),
 ]
 
 
@@ -52,116 +67,229 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--model", choices=["small_cnn", "resnet18"], default="small_cnn")
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--learning-rate", type=float, default=None,
-                        help="default: the cifar10 preset's (1e-3)")
+    parser.add_argument("--encoders", nargs="+", choices=ENCODERS, default=list(ENCODERS))
+    parser.add_argument("--epochs", type=int, default=None, help="default: the preset's (10)")
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--learning-rate", type=float, default=None)
+    parser.add_argument("--weight-decay", type=float, default=None)
     parser.add_argument("--temperature", type=float, default=None)
+    parser.add_argument("--crop-min-scale", type=float, default=None)
     parser.add_argument("--train-limit", type=int, default=None)
     parser.add_argument("--test-limit", type=int, default=None)
     parser.add_argument("--probe-epochs", type=int, default=None)
+    parser.add_argument("--probe-min-steps", type=int, default=1000)
     parser.add_argument("--knn-k", type=int, default=None)
-    parser.add_argument("--eval-every", type=int, default=1)
-    parser.add_argument("--eval-at-init", action="store_true")
-    parser.add_argument("--target-knn", type=float, default=0.9)
+    parser.add_argument("--monitor-every", type=int, default=0,
+                        help="kNN of the SimCLR encoder every N epochs (0: only at the end)")
+    parser.add_argument("--tsne-points", type=int, default=1000)
     parser.add_argument("--jit-compile", default="auto", choices=["auto", "true", "false"])
     parser.add_argument("--seed", type=int, default=0)
-    return parser.parse_args(argv)
+    parser.add_argument("--tag", default="", help="suffix of the result file's name")
+    parser.add_argument("--out", default=None,
+                        help="work folder (checkpoints, plots); default runs/course_<name>")
+    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2)
+    args = parser.parse_args(argv)
+    for name in ("epochs", "batch_size", "train_limit", "test_limit", "probe_epochs",
+                 "knn_k", "tsne_points"):
+        value = getattr(args, name)
+        if value is not None and value <= 0:
+            parser.error(f"--{name.replace('_', '-')} should be a positive integer, got {value}")
+    return args
 
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     import keras
+    import numpy as np
 
     from ssl_keras import evaluation
     from ssl_keras.data import load_dataset
-    from ssl_keras.layers import SimCLRAugmentation
-    from ssl_keras.models import SimCLR
-    from ssl_keras.pretrain import build_encoder, config_for
+    from ssl_keras.pretrain import build_encoder, config_for, train_simclr
 
     config = config_for(
         "cifar10", data_dir=args.data_dir, encoder=args.model, epochs=args.epochs,
         batch_size=args.batch_size, learning_rate=args.learning_rate,
-        temperature=args.temperature, train_limit=args.train_limit,
-        probe_epochs=args.probe_epochs, knn_k=args.knn_k, seed=args.seed, verbose=0,
+        weight_decay=args.weight_decay, temperature=args.temperature,
+        crop_min_scale=args.crop_min_scale, train_limit=args.train_limit,
+        probe_epochs=args.probe_epochs, knn_k=args.knn_k, seed=args.seed,
+        verbose=args.verbose,
     )
+    name = f"course_accuracy_{args.model}" + (f"_{args.tag}" if args.tag else "")
+    backend = keras.backend.backend()
+    out = Path(args.out or f"runs/{name}_{backend}")
+    out.mkdir(parents=True, exist_ok=True)
+    partial_path = out / "partial.json"
+    partial = json.loads(partial_path.read_text()) if partial_path.exists() else {}
+    if partial.get("settings") not in (None, _settings(args, config)):
+        raise SystemExit(f"{out} holds a run with other settings; pass another --out or "
+                         "delete it")
+    partial["settings"] = _settings(args, config)
+
+    def save_partial():
+        _write_json(partial_path, partial)
+
     ((x_train, y_train), (x_test, y_test)), class_names = load_dataset(
         "cifar10", path=config.data_dir
     )
+    # The JPEG copy's test images are sorted by class: limits take seeded random subsets.
     if config.train_limit:
-        x_train, y_train = x_train[: config.train_limit], y_train[: config.train_limit]
+        x_train, y_train = _random_subset(x_train, y_train, config.train_limit, config.seed)
     if args.test_limit:
-        x_test, y_test = x_test[: args.test_limit], y_test[: args.test_limit]
+        x_test, y_test = _random_subset(x_test, y_test, args.test_limit, config.seed)
     print(f"CIFAR-10: {len(x_train)} training, {len(x_test)} test images; {config.encoder}, "
-          f"batch {config.batch_size}, {config.epochs} epochs, backend "
-          f"{keras.backend.backend()}", flush=True)
+          f"batch {config.batch_size}, {config.epochs} epochs, temperature "
+          f"{config.temperature}, lr {config.learning_rate}, crop >= {config.crop_min_scale}, "
+          f"backend {backend}; work folder {out}", flush=True)
+    subsets = {fraction: evaluation.stratified_subset(y_train, fraction, seed=config.seed)
+               for fraction in LABEL_FRACTIONS}
 
-    keras.utils.set_random_seed(config.seed)
-    encoder = build_encoder(config, x_train.shape[1:])
-    model = SimCLR(
-        encoder,
-        augmentation=SimCLRAugmentation(preset="cifar", crop_scale=(config.crop_min_scale, 1.0),
-                                        seed=config.seed),
-        temperature=config.temperature,
-    )
-    steps_per_epoch = max(1, len(x_train) // config.batch_size)
-    steps = steps_per_epoch * config.epochs
-    # The schedule of `ssl_keras.pretrain.run_pretraining`.
-    schedule = keras.optimizers.schedules.CosineDecay(
-        0.0, steps, alpha=0.01, warmup_target=config.learning_rate,
-        warmup_steps=max(1, steps // 20),
-    )
-    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
-                  jit_compile={"auto": "auto", "true": True, "false": False}[args.jit_compile])
-
-    def evaluate(epoch, train_time, epoch_time, loss):
+    def judge(tag, encoder):
         start = time.perf_counter()
         train = evaluation.extract_features(encoder, x_train, verbose=0)
         test = evaluation.extract_features(encoder, x_test, verbose=0)
-        probe = evaluation.linear_probe(train, y_train, test, y_test,
-                                        num_classes=len(class_names),
-                                        epochs=config.probe_epochs, seed=config.seed, verbose=0)
+        probes = {}
+        for fraction, indices in subsets.items():
+            steps_per_epoch = math.ceil(len(indices) / 256)
+            epochs = max(config.probe_epochs, math.ceil(args.probe_min_steps / steps_per_epoch))
+            result = evaluation.linear_probe(
+                train[indices], y_train[indices], test, y_test, num_classes=len(class_names),
+                epochs=epochs, seed=config.seed, verbose=0)
+            probes[f"{fraction:g}"] = {"accuracy": float(result.accuracy),
+                                       "train_accuracy": float(result.train_accuracy),
+                                       "labels": int(len(indices)), "epochs": epochs}
         knn = evaluation.knn_accuracy(train, y_train, test, y_test, k=config.knn_k)
-        row = {"epoch": epoch, "train_time_s": train_time, "epoch_time_s": epoch_time,
-               "loss": loss, "linear_probe": float(probe.accuracy), "knn": float(knn),
-               "eval_time_s": time.perf_counter() - start}
-        print(_common.format_table([row], COLUMNS), flush=True)
-        return row
+        evaluation.plot_tsne(test, y_test, path=out / f"tsne_{tag}.png",
+                             class_names=class_names, seed=config.seed,
+                             max_points=args.tsne_points,
+                             title=f"t-SNE of {tag} features, CIFAR-10 test (JPEG copy)")
+        metrics = {"linear_probe": probes, "knn": float(knn),
+                   "eval_time_s": round(time.perf_counter() - start, 1)}
+        print(f"[{tag}] probe " + ", ".join(
+            f"{float(f):.0%} labels {p['accuracy']:.1%}" for f, p in probes.items())
+            + f"; kNN {knn:.1%}", flush=True)
+        return metrics
 
-    rows = []
-    if args.eval_at_init:
-        rows.append(evaluate(0, 0.0, None, None))
-    train_time, time_to_target = 0.0, None
-    for epoch in range(1, config.epochs + 1):
-        start = time.perf_counter()
-        history = model.fit(x_train, batch_size=config.batch_size, epochs=epoch,
-                            initial_epoch=epoch - 1, shuffle=True, verbose=0)
-        epoch_time = time.perf_counter() - start
-        train_time += epoch_time
-        if epoch % args.eval_every == 0 or epoch == config.epochs:
-            rows.append(evaluate(epoch, train_time, epoch_time,
-                                 float(history.history["loss"][-1])))
-            if time_to_target is None and rows[-1]["knn"] >= args.target_knn:
-                time_to_target = train_time
+    history_path = out / "history.json"
 
+    class EpochLog(keras.callbacks.Callback):
+        """Per-epoch logs and wall time, appended to history.json (kept across resumes)."""
+
+        def __init__(self, tag, encoder=None):
+            super().__init__()
+            self.tag, self.encoder = tag, encoder
+            self.history = json.loads(history_path.read_text()) if history_path.exists() else {}
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            row = {"epoch": epoch + 1, "time_s": round(time.perf_counter() - self.start, 2),
+                   **{k: float(v) for k, v in (logs or {}).items()}}
+            if (self.encoder is not None and args.monitor_every
+                    and (epoch + 1) % args.monitor_every == 0):
+                train = evaluation.extract_features(self.encoder, x_train, verbose=0)
+                test = evaluation.extract_features(self.encoder, x_test, verbose=0)
+                row["knn"] = float(evaluation.knn_accuracy(train, y_train, test, y_test,
+                                                           k=config.knn_k))
+            rows = [r for r in self.history.get(self.tag, []) if r["epoch"] != epoch + 1]
+            self.history[self.tag] = rows + [row]
+            _write_json(history_path, self.history)
+            print(f"[{self.tag}] epoch {epoch + 1}/{config.epochs}: "
+                  + ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch"),
+                  flush=True)
+
+    def train_time(tag):
+        history = json.loads(history_path.read_text()) if history_path.exists() else {}
+        return round(sum(row["time_s"] for row in history.get(tag, [])), 1)
+
+    for tag in args.encoders:
+        if tag in partial:
+            print(f"[{tag}] done in an earlier run: {partial[tag]}", flush=True)
+            continue
+        weights = out / f"{tag}_encoder.weights.h5"
+        keras.utils.set_random_seed(config.seed)
+        encoder = build_encoder(config, x_train.shape[1:])
+        backup = keras.callbacks.BackupAndRestore(str(out / f"backup_{tag}"))
+        extra = {}
+        if tag == "simclr" and not weights.exists():
+            train_simclr(config, x_train, encoder=encoder, verbose=0,
+                         callbacks=[backup, EpochLog(tag, encoder)], jit_compile=_jit(args))
+            encoder.save_weights(weights)
+        elif tag == "supervised":
+            outputs = keras.layers.Dense(len(class_names), name="classifier")(encoder.output)
+            classifier = keras.Model(encoder.input, outputs, name="supervised")
+            if not weights.exists():
+                from ssl_keras.pretrain import make_optimizer
+
+                classifier.compile(
+                    optimizer=make_optimizer(config, len(x_train)),
+                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                    metrics=["accuracy"], jit_compile=_jit(args))
+                classifier.fit(x_train, y_train, batch_size=config.batch_size,
+                               epochs=config.epochs, shuffle=True, verbose=0,
+                               callbacks=[backup, EpochLog(tag)])
+                classifier.save_weights(weights)
+            classifier.load_weights(weights)
+            logits = classifier.predict(x_test, batch_size=512, verbose=0)
+            extra["head_accuracy"] = float(np.mean(np.argmax(logits, axis=1) == y_test))
+        if tag == "simclr":
+            encoder.load_weights(weights)
+        partial[tag] = {**judge(tag, encoder), **extra, "train_time_s": train_time(tag)}
+        save_partial()
+
+    history = json.loads(history_path.read_text()) if history_path.exists() else {}
+    rows = [_row(tag, partial[tag]) for tag in args.encoders]
     payload = {
         "benchmark": "course_accuracy",
         "machine": _common.machine(),
-        "settings": {**vars(args), "config": {k: getattr(config, k) for k in (
-            "encoder", "width", "epochs", "batch_size", "learning_rate", "weight_decay",
-            "temperature", "probe_epochs", "knn_k", "crop_min_scale", "seed")}},
+        "command": "python benchmarks/course_accuracy.py " + " ".join(
+            sys.argv[1:] if argv is None else argv),
+        "settings": partial["settings"],
         "data": {"train": int(len(x_train)), "test": int(len(x_test)),
-                 "source": args.data_dir or os.environ.get("SSL_KERAS_CIFAR10_DIR")
-                 or "keras.datasets download"},
-        "rows": rows,
-        "time_to_target_knn_s": time_to_target,
+                 "source": "CIFAR-10 (course's JPEG copy via ../shared/data/cifar10/build.py, "
+                           "if --data-dir points at it)",
+                 "data_dir": args.data_dir or os.environ.get("SSL_KERAS_CIFAR10_DIR")},
+        "results": {tag: partial[tag] for tag in args.encoders},
+        "history": history,
     }
-    name = f"course_accuracy_{args.model}"
-    path = _common.write_result(name, keras.backend.backend(), payload)
-    print(f"\n{_common.format_table(rows, COLUMNS)}")
-    target = (f"{time_to_target:.0f} s" if time_to_target is not None
-              else "not reached")
-    print(f"time to {args.target_knn:.0%} kNN: {target}\nwrote {path}")
+    path = _common.write_result(name, backend, payload)
+    print(f"\n{_common.format_table(rows, COLUMNS)}\nwrote {path}", flush=True)
+    return payload
+
+
+def _settings(args, config) -> dict:
+    keys = ("encoder", "width", "epochs", "batch_size", "learning_rate", "weight_decay",
+            "temperature", "probe_epochs", "knn_k", "crop_min_scale", "seed", "train_limit")
+    return {**{key: getattr(config, key) for key in keys},
+            "test_limit": args.test_limit, "probe_min_steps": args.probe_min_steps,
+            "label_fractions": list(LABEL_FRACTIONS)}
+
+
+def _random_subset(images, labels, limit, seed):
+    import numpy as np
+
+    indices = np.sort(np.random.default_rng(seed).permutation(len(images))[:limit])
+    return images[indices], labels[indices]
+
+
+def _jit(args):
+    return {"auto": "auto", "true": True, "false": False}[args.jit_compile]
+
+
+def _row(tag, metrics) -> dict:
+    probes = metrics["linear_probe"]
+    return {"encoder": tag, "probe_1": f"{probes['0.01']['accuracy']:.1%}",
+            "probe_10": f"{probes['0.1']['accuracy']:.1%}",
+            "probe_100": f"{probes['1']['accuracy']:.1%}", "knn": f"{metrics['knn']:.1%}",
+            "head": (f"{metrics['head_accuracy']:.1%}" if "head_accuracy" in metrics
+                     else "-"),
+            "train_time_s": metrics["train_time_s"]}
+
+
+def _write_json(path: Path, value) -> None:
+    temporary = Path(str(path) + ".tmp")
+    temporary.write_text(json.dumps(value, indent=2, sort_keys=True, default=str))
+    os.replace(temporary, path)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,12 @@ Trains the same small CNN (fresh copy per method, same seed) with each method, f
 and reports the test accuracy of a linear probe and of a weighted kNN classifier on its
 features (`ssl_keras.pretext.compare_pretext_tasks`). Prints the Markdown table and writes
 `results.json` (results, settings, backend, times) and `comparison.png` (bar plot) to
-`--out`.
+`--out`; with `--dataset cifar10` also
+`benchmarks/results/pretext_comparison_cifar10_<backend>.json`.
+
+Nothing is lost on failure: each method's result is kept in `--out/partial.json` as soon
+as it is measured, and the same command run again skips the methods already done (every
+method starts from the same seeded weights, so running them apart changes nothing).
 
 Usage:
     # Embedded digits (16x16, 1,258 training images), about 3 minutes on 2 idle CPU
@@ -22,12 +27,16 @@ import json
 import logging
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _common  # noqa: E402
 
 from ssl_keras.pretext import (  # noqa: E402
     METHODS,
@@ -65,13 +74,30 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    results = compare_pretext_tasks(
-        args.dataset, epochs=args.epochs, methods=args.methods,
-        probe_epochs=args.probe_epochs, batch_size=args.batch_size, width=args.width,
-        learning_rate=args.learning_rate, rotation_mode=args.rotation_mode,
-        data_dir=args.data_dir, train_limit=args.train_limit, seed=args.seed,
-        verbose=args.verbose,
-    )
+    settings = {key: value for key, value in vars(args).items()
+                if key not in ("methods", "out", "verbose")}
+    partial_path = out / "partial.json"
+    partial = json.loads(partial_path.read_text()) if partial_path.exists() else {}
+    if partial.get("settings", settings) != settings:
+        raise SystemExit(f"{out} holds a run with other settings; pass another --out or "
+                         "delete it")
+    done = partial.setdefault("results", {})
+    for method in args.methods:
+        if method in done:
+            logging.info("[%s] done in an earlier run", method)
+            continue
+        done.update(compare_pretext_tasks(
+            args.dataset, epochs=args.epochs, methods=[method],
+            probe_epochs=args.probe_epochs, batch_size=args.batch_size, width=args.width,
+            learning_rate=args.learning_rate, rotation_mode=args.rotation_mode,
+            data_dir=args.data_dir, train_limit=args.train_limit, seed=args.seed,
+            verbose=args.verbose,
+        ))
+        partial["settings"] = settings
+        temporary = partial_path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(partial, indent=2))
+        os.replace(temporary, partial_path)
+    results = {method: done[method] for method in args.methods}
     wall_time = time.perf_counter() - start
     table = format_comparison_table(results, course_reference=args.dataset == "cifar10")
     record = {
@@ -84,6 +110,13 @@ def main(argv=None):
         "table": table,
     }
     (out / "results.json").write_text(json.dumps(record, indent=2))
+    if args.dataset == "cifar10":
+        record["machine"] = _common.machine()
+        record["command"] = "python benchmarks/pretext_comparison.py " + " ".join(
+            sys.argv[1:] if argv is None else argv)
+        record["data"] = ("CIFAR-10, the course's JPEG copy (../shared/data/cifar10/build.py) "
+                          "if --data-dir points at it")
+        _common.write_result("pretext_comparison_cifar10", record["backend"], record)
     plot_comparison(results, path=out / "comparison.png",
                     title=f"{args.dataset}: linear probe and kNN test accuracy")
     print(table)

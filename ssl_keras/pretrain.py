@@ -130,6 +130,8 @@ def train_simclr(
     num_classes: int | None = None,
     callbacks: list | None = None,
     verbose=None,
+    encoder: keras.Model | None = None,
+    jit_compile="auto",
 ):
     """Builds, compiles and fits the SimCLR model of `config`, as the main job does.
 
@@ -152,6 +154,9 @@ def train_simclr(
         num_classes: classes of the online probe (None: no probe).
         callbacks: Keras callbacks passed to `fit`.
         verbose: `fit`'s verbosity; defaults to `config.verbose`.
+        encoder: the encoder to train; defaults to a fresh `build_encoder(config, ...)`
+            built after seeding.
+        jit_compile: passed to `compile`.
 
     Returns:
         `(model, history)`: the trained `SimCLR` model (its encoder is
@@ -162,7 +167,8 @@ def train_simclr(
 
     keras.utils.set_random_seed(config.seed)
     input_shape = tuple(x_train.shape[1:])
-    encoder = build_encoder(config, input_shape)
+    if encoder is None:
+        encoder = build_encoder(config, input_shape)
     if augmentation is None:
         height, width = input_shape[:2]
         augmentation = SimCLRAugmentation(preset="cifar", height=height, width=width,
@@ -175,7 +181,7 @@ def train_simclr(
         num_classes=num_classes,
         objective=objective,
     )
-    model.compile(optimizer=make_optimizer(config, len(x_train)))
+    model.compile(optimizer=make_optimizer(config, len(x_train)), jit_compile=jit_compile)
     history = model.fit(x_train, y_train, batch_size=config.batch_size, epochs=config.epochs,
                         shuffle=True, callbacks=callbacks,
                         verbose=config.verbose if verbose is None else verbose)
