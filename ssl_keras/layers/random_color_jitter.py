@@ -19,9 +19,9 @@ def adjust_hue(images, hue_shift):
 
     Same result as torchvision's `adjust_hue` (RGB -> HSV, `h = (h + shift) mod 1`,
     HSV -> RGB), written without branches: a hue rotation keeps each pixel's maximum
-    (`V`) and minimum (`V (1 - S)`), so only the hue is computed and the inverse
-    transform is `max - (max - min) * clip(min(k, 4 - k), 0, 1)` with
-    `k = (n + 6 h) mod 6` and `n = 5, 3, 1` for R, G, B.
+    (`V`) and minimum (`V (1 - S)`), so only the hue is computed, in sixths of a turn
+    (`6 h`), and the inverse transform is `max - (max - min) * clip(min(k, 4 - k), 0, 1)`
+    with `k = (n + 6 h) mod 6` and `n = 5, 3, 1` for R, G, B.
 
     Args:
         images: float tensor `(batch, height, width, 3)` with values in [0, 1].
@@ -35,47 +35,54 @@ def adjust_hue(images, hue_shift):
     minimum = ops.minimum(ops.minimum(red, green), blue)
     delta = maximum - minimum
     safe_delta = ops.where(delta > 0, delta, 1.0)
-    # Hue in sixths of a turn, by which channel is the maximum (red first, as torchvision).
-    hue = ops.where(
-        maximum == red,
-        (green - blue) / safe_delta,
-        ops.where(
-            maximum == green, (blue - red) / safe_delta + 2.0, (red - green) / safe_delta + 4.0
-        ),
+    # Hue in sixths of a turn, by which channel is the maximum (red first, as torchvision):
+    # one division for the three cases. Gray pixels (delta = 0) get hue 0, as in
+    # torchvision.
+    red_is_maximum = maximum == red
+    green_is_maximum = maximum == green
+    numerator = ops.where(
+        red_is_maximum, green - blue, ops.where(green_is_maximum, blue - red, red - green)
     )
-    # Gray pixels (delta = 0) get hue 0 from the first branch, as in torchvision.
-    hue = ops.mod(hue / 6.0 + hue_shift + 2.0, 1.0)  # + 2 keeps the argument positive
-    channel_offset = ops.convert_to_tensor([5.0, 3.0, 1.0], dtype=images.dtype)
-    k = ops.mod(channel_offset + 6.0 * hue, 6.0)
+    sector = ops.where(red_is_maximum, 0.0, ops.where(green_is_maximum, 2.0, 4.0))
+    hue_sixths = numerator / safe_delta + sector + 6.0 * hue_shift  # in [-4, 9)
+    # n + 6: keeps the argument of the modulo positive (same result, floor modulo).
+    channel_offset = ops.convert_to_tensor([11.0, 9.0, 7.0], dtype=images.dtype)
+    k = ops.mod(channel_offset + hue_sixths, 6.0)
     return maximum - delta * ops.clip(ops.minimum(k, 4.0 - k), 0.0, 1.0)
 
 
-def _jitter_step(position, state, color: bool):
-    """Round `position` of the jitter: each image applies the operation found at this
-    position of its order. Brightness, contrast and saturation are one blend formula."""
-    images, order, factors = state
-    operation = ops.take(order, position, axis=1)
-    factor = ops.sum(factors * ops.one_hot(operation, 4, dtype="float32"), axis=1)
-    operation = operation[:, None, None, None]
-    factor = factor[:, None, None, None]
+def _blend(images, operation, factor):
+    """Brightness, contrast or saturation (per image `operation`, `(batch, 1, 1, 1)`):
+    one formula, `f x + (1 - f) ref` clipped to [0, 1], with `ref` = 0, the mean luma
+    or the luma. `f = 1` with brightness is the identity (exactly, for x in [0, 1])."""
     luma = grayscale(images)
     mean_luma = ops.mean(luma, axis=(1, 2, 3), keepdims=True)
     reference = ops.where(
         operation == BRIGHTNESS, 0.0, ops.where(operation == CONTRAST, mean_luma, luma)
     )
-    blended = ops.clip(reference + factor * (images - reference), 0.0, 1.0)
-    # torchvision leaves the hue of one-channel images unchanged.
-    hue_rotated = adjust_hue(images, factor) if color else images
-    return ops.where(operation == HUE, hue_rotated, blended), order, factors
+    return ops.clip(factor * images + (1.0 - factor) * reference, 0.0, 1.0)
+
+
+def _blend_step(position, state, before_hue: bool):
+    """Blend round `position`: each image applies the operation at this position of its
+    order if it comes before (or, `before_hue=False`, after) the image's hue rotation;
+    the others get the identity (brightness with factor 1), so no per-pixel select."""
+    images, order, factors, hue_position = state
+    operation = ops.take(order, position, axis=1)
+    factor = ops.sum(factors * ops.one_hot(operation, 4, dtype="float32"), axis=1)
+    active = position < hue_position if before_hue else position > hue_position
+    operation = ops.where(active, operation, BRIGHTNESS)[:, None, None, None]
+    factor = ops.where(active, factor, 1.0)[:, None, None, None]
+    return _blend(images, operation, factor), order, factors, hue_position
 
 
 # Module-level loop bodies (not closures), so jax can cache their tracing between calls.
-def _jitter_step_color(position, state):
-    return _jitter_step(position, state, color=True)
+def _blend_step_before_hue(position, state):
+    return _blend_step(position, state, before_hue=True)
 
 
-def _jitter_step_gray(position, state):
-    return _jitter_step(position, state, color=False)
+def _blend_step_after_hue(position, state):
+    return _blend_step(position, state, before_hue=False)
 
 
 @keras.saving.register_keras_serializable(package="ssl_keras")
@@ -98,12 +105,16 @@ class RandomColorJitter(AugmentationLayer):
     saturation and hue then leave them unchanged, as in torchvision.
 
     Vectorised random order: each image gets a random permutation of the four
-    operations (the argsort of four uniforms). Then four rounds are run (a
-    `keras.ops.fori_loop`, so XLA compiles one round); in round `r` every image applies
-    the operation at position `r` of its permutation, selected with `ops.where`.
-    Brightness, contrast and saturation share one blend formula `f x + (1 - f) ref`
-    (with `ref` = 0, the mean luma and the luma), so each round costs one blend and one
-    hue rotation.
+    operations (the argsort of four uniforms). Brightness, contrast and saturation share
+    one blend formula `f x + (1 - f) ref` (with `ref` = 0, the mean luma and the luma),
+    so an image's sequence is: the blends placed before its hue rotation, the hue
+    rotation, the blends placed after it. The batch runs it as three blend rounds (a
+    `keras.ops.fori_loop`, so XLA compiles one round), one hue rotation of every image,
+    and three more blend rounds; in blend round `r` an image applies the operation at
+    position `r` of its permutation if that is on its side of the hue rotation, and the
+    identity (a brightness factor of 1) otherwise. Six cheap blends and one hue rotation
+    (the costly operation) per image, instead of computing both at each of the four
+    positions and selecting one.
 
     Why not `keras.layers.RandomColorJitter` (and `RandomBrightness`, `RandomContrast`,
     `RandomSaturation`, `RandomHue`): it applies the four operations in a fixed order
@@ -221,10 +232,20 @@ class RandomColorJitter(AugmentationLayer):
         Returns:
             The jittered images, values in [0, 1].
         """
-        body = _jitter_step_color if images.shape[-1] != 1 else _jitter_step_gray
-        state = (images, ops.cast(order, "int32"), ops.cast(factors, "float32"))
-        # A loop op rather than a Python loop: XLA compiles the body once, not 4 times.
-        return ops.fori_loop(0, 4, body, state)[0]
+        order = ops.cast(order, "int32")
+        factors = ops.cast(factors, "float32")
+        # Position of the hue rotation in each image's order; the blends before it run in
+        # rounds 0-2, the hue rotation once for the whole batch, the blends after it in
+        # rounds 1-3 (loop ops: XLA compiles one blend round, not six).
+        hue_position = ops.sum(
+            ops.cast(order == HUE, "int32") * ops.arange(4, dtype="int32"), axis=1
+        )
+        state = (images, order, factors, hue_position)
+        images = ops.fori_loop(0, 3, _blend_step_before_hue, state)[0]
+        if images.shape[-1] != 1:  # torchvision leaves the hue of one-channel images as is
+            images = adjust_hue(images, ops.reshape(factors[:, HUE], (-1, 1, 1, 1)))
+        state = (images, order, factors, hue_position)
+        return ops.fori_loop(1, 4, _blend_step_after_hue, state)[0]
 
     def _augment_batch(self, images):
         check_color_channels(images, self.__class__.__name__)

@@ -72,6 +72,28 @@ def test_jitter_matches_torchvision_composition(seed):
     np.testing.assert_allclose(to_numpy(outputs), np.stack(expected), atol=2e-5)
 
 
+def test_jitter_matches_torchvision_composition_for_every_order():
+    # The 24 orders, one per image: the hue rotation at each of the four positions, with
+    # blends on either side of it (the layer runs the blends before and after it in
+    # separate rounds). Large factors, so the clipping after each operation matters.
+    rng = np.random.default_rng(7)
+    order = np.array(list(itertools.permutations(range(4))), dtype="int32")
+    images = random_images(len(order), seed=7).astype("float32") / 255.0
+    factors = np.stack(
+        [rng.uniform(0.0, 2.0, len(order)) for _ in range(3)]
+        + [rng.uniform(-0.5, 0.5, len(order))],
+        axis=1,
+    ).astype("float32")
+    expected = []
+    for image, factor, permutation in zip(images, factors, order):
+        for operation in permutation:
+            image = NP_OPERATIONS[operation](image, factor[operation])
+        expected.append(image)
+    layer = RandomColorJitter()
+    outputs = layer.jitter(*(keras.ops.convert_to_tensor(a) for a in (images, factors, order)))
+    np.testing.assert_allclose(to_numpy(outputs), np.stack(expected), atol=2e-5)
+
+
 def per_image_factor(outputs, images, reference):
     """Least-squares `f` with `outputs ~ f * images + (1 - f) * reference` per image,
     fitted on the pixels that were not clipped."""
