@@ -14,7 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
+# Where the JSON results go; `benchmarks/gpu_suite.sh` points it at `results/gpu/` so that
+# GPU figures never mix with the CPU machine's.
+RESULTS_DIR = Path(os.environ.get("SSL_KERAS_RESULTS_DIR")
+                   or Path(__file__).resolve().parent / "results")
 BACKENDS = ("jax", "tensorflow", "torch")
 
 # Dense peak throughput in TFLOP/s of the accelerators these benchmarks target, used for

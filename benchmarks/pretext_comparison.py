@@ -4,8 +4,8 @@ Trains the same small CNN (fresh copy per method, same seed) with each method, f
 and reports the test accuracy of a linear probe and of a weighted kNN classifier on its
 features (`ssl_keras.pretext.compare_pretext_tasks`). Prints the Markdown table and writes
 `results.json` (results, settings, backend, times) and `comparison.png` (bar plot) to
-`--out`; with `--dataset cifar10` also
-`benchmarks/results/pretext_comparison_cifar10_<backend>.json`.
+`--out`; a run on the whole training set also writes
+`benchmarks/results/pretext_comparison_<dataset>_<backend>.json`.
 
 Nothing is lost on failure: each method's result is kept in `--out/partial.json` as soon
 as it is measured, and the same command run again skips the methods already done (every
@@ -110,13 +110,14 @@ def main(argv=None):
         "table": table,
     }
     (out / "results.json").write_text(json.dumps(record, indent=2))
-    if args.dataset == "cifar10":
+    if args.train_limit is None:  # a full run: kept with the benchmarks' results
         record["machine"] = _common.machine()
         record["command"] = "python benchmarks/pretext_comparison.py " + " ".join(
             sys.argv[1:] if argv is None else argv)
-        record["data"] = ("CIFAR-10, the course's JPEG copy (../shared/data/cifar10/build.py) "
-                          "if --data-dir points at it")
-        _common.write_result("pretext_comparison_cifar10", record["backend"], record)
+        record["data"] = (
+            "CIFAR-10, the course's JPEG copy (../shared/data/cifar10/build.py) if --data-dir "
+            "points at it" if args.dataset == "cifar10" else "the embedded digits")
+        _common.write_result(f"pretext_comparison_{args.dataset}", record["backend"], record)
     plot_comparison(results, path=out / "comparison.png",
                     title=f"{args.dataset}: linear probe and kNN test accuracy")
     print(table)

@@ -182,6 +182,9 @@ def train_simclr(
         objective=objective,
     )
     model.compile(optimizer=make_optimizer(config, len(x_train)), jit_compile=jit_compile)
+    # Built before fit, on every backend (tensorflow builds lazily otherwise), so that a
+    # callback such as `keras.callbacks.BackupAndRestore` can restore its weights.
+    model.build((None, *input_shape))
     history = model.fit(x_train, y_train, batch_size=config.batch_size, epochs=config.epochs,
                         shuffle=True, callbacks=callbacks,
                         verbose=config.verbose if verbose is None else verbose)
