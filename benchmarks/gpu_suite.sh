@@ -44,11 +44,14 @@ else
   CONFIGS="small_cnn:256 small_cnn:1024 resnet18:256 resnet18:1024"
 fi
 
-has_backend() { "$PYTHON" -c "import $1" >/dev/null 2>&1; }
+has_backend() {  # installed, and Keras runs an op on it
+  KERAS_BACKEND=$1 "$PYTHON" -c "import keras; keras.ops.convert_to_numpy(keras.ops.ones(2) + 1)" \
+    >/dev/null 2>&1
+}
 BACKENDS=""
 for backend in jax torch tensorflow; do
   if has_backend "$backend"; then BACKENDS="$BACKENDS $backend"
-  else echo "[suite] $backend is not installed here: skipped"; fi
+  else echo "[suite] $backend: not installed here, or Keras cannot run on it: skipped"; fi
 done
 echo "[suite] backends:$BACKENDS; results -> $SSL_KERAS_RESULTS_DIR; work -> $WORK"
 first=$(echo $BACKENDS | cut -d' ' -f1)
