@@ -1,4 +1,5 @@
-"""Keras layers for self-supervised learning: SimCLR augmentations and the projection head.
+"""Keras layers for self-supervised learning: SimCLR augmentations, the projection head,
+and the encoders' batch normalization.
 
 Every augmentation layer draws its randomness per image from its own seeded
 `keras.random.SeedGenerator`, accepts integer or float images with values in
@@ -6,6 +7,7 @@ Every augmentation layer draws its randomness per image from its own seeded
 through `get_config()`, and jit-compiles on the jax, tensorflow and torch backends.
 """
 
+from ssl_keras.layers.batch_normalization import BatchNormalization
 from ssl_keras.layers.projection_head import ProjectionHead
 from ssl_keras.layers.random_apply import RandomApply
 from ssl_keras.layers.random_color_jitter import RandomColorJitter
@@ -16,6 +18,7 @@ from ssl_keras.layers.random_resized_crop import RandomResizedCrop
 from ssl_keras.layers.simclr_augmentation import SimCLRAugmentation
 
 __all__ = [
+    "BatchNormalization",
     "ProjectionHead",
     "RandomApply",
     "RandomColorJitter",
