@@ -2,7 +2,23 @@
 
 import keras
 
+from ssl_keras.layers.batch_normalization import BatchNormalization
 from ssl_keras.models._checks import check_image_shape, check_positive_int
+
+DATA_FORMATS = ("channels_last", "channels_first")
+
+
+def default_data_format() -> str:
+    """The faster layout of the convolutions for the current backend.
+
+    `"channels_first"` on torch: Keras's torch backend hands channels-last inputs to
+    PyTorch by transposing them to channels-first and back around every convolution and
+    pooling (two copies of the activations each way), while a channels-first model
+    permuted once at its input runs PyTorch's convolutions directly, in its fast
+    channels-last memory format. `"channels_last"` on jax and tensorflow (XLA chooses
+    its own layout; TensorFlow's CPU convolutions need channels-last).
+    """
+    return "channels_first" if keras.backend.backend() == "torch" else "channels_last"
 
 
 def small_cnn_encoder(
@@ -10,6 +26,7 @@ def small_cnn_encoder(
     output_dim: int = 256,
     width: int = 64,
     name: str = "small_cnn_encoder",
+    data_format: str | None = None,
 ) -> keras.Model:
     """The course's small CNN: three conv blocks and global average pooling.
 
@@ -33,14 +50,21 @@ def small_cnn_encoder(
         width: channels of the first block (the second has `2 * width`). Small values
             (e.g. 8) give a toy model for tests. Defaults to 64.
         name: name of the model.
+        data_format: layout of the feature maps inside the model, `"channels_last"` or
+            `"channels_first"`; the input images are `(batch, height, width, channels)`
+            either way (a channels-first model permutes them once, after the
+            rescaling). `None` (default) picks the faster one for the backend:
+            channels-first on torch, channels-last on jax and tensorflow. Same weights
+            (shapes, order, values) and same outputs in both layouts, so a model saved
+            in one loads into the other with `set_weights` or `load_weights`.
 
     Returns:
         A functional `keras.Model` mapping images `(batch, height, width, channels)` to
         representations `(batch, output_dim)`.
 
     Raises:
-        ValueError: if `output_dim` or `width` is not a positive integer, or `input_shape`
-            is not `(height, width, channels)`.
+        ValueError: if `output_dim` or `width` is not a positive integer, `input_shape`
+            is not `(height, width, channels)`, or `data_format` is unknown.
 
     Example:
     >>> import numpy as np
@@ -51,8 +75,17 @@ def small_cnn_encoder(
     output_dim = check_positive_int(output_dim, "output_dim")
     width = check_positive_int(width, "width")
     input_shape = check_image_shape(input_shape)
+    if data_format is None:
+        data_format = default_data_format()
+    if data_format not in DATA_FORMATS:
+        raise ValueError(
+            f"`data_format` should be one of {DATA_FORMATS}. Received: data_format={data_format!r}"
+        )
+    channel_axis = -1 if data_format == "channels_last" else 1
     inputs = keras.Input(shape=input_shape, name="images")
     x = keras.layers.Rescaling(1.0 / 255.0, name="rescaling")(inputs)
+    if data_format == "channels_first":
+        x = keras.layers.Permute((3, 1, 2), name="to_channels_first")(x)
     for block, filters in enumerate((width, 2 * width, output_dim), start=1):
         for conv in (1, 2):
             prefix = f"block{block}_conv{conv}"
@@ -62,10 +95,13 @@ def small_cnn_encoder(
                 padding="same",
                 use_bias=False,
                 kernel_initializer="he_normal",
+                data_format=data_format,
                 name=prefix,
             )(x)
-            x = keras.layers.BatchNormalization(name=f"{prefix}_batch_norm")(x)
+            x = BatchNormalization(axis=channel_axis, name=f"{prefix}_batch_norm")(x)
             x = keras.layers.ReLU(name=f"{prefix}_relu")(x)
-        x = keras.layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
-    outputs = keras.layers.GlobalAveragePooling2D(name="global_average_pool")(x)
+        x = keras.layers.MaxPooling2D(2, data_format=data_format, name=f"block{block}_pool")(x)
+    outputs = keras.layers.GlobalAveragePooling2D(
+        data_format=data_format, name="global_average_pool"
+    )(x)
     return keras.Model(inputs, outputs, name=name)

@@ -46,16 +46,35 @@ def test_small_cnn_default_is_the_course_backbone(course_cnn):
     assert course_cnn.input_shape == (None, 32, 32, 3)
     # 3 blocks x 2 convs with 64, 128, 256 channels; BN after each conv.
     assert _param_counts(course_cnn) == _small_cnn_param_counts((64, 128, 256))
-    # Three 2x2 poolings: 32 -> 4 before the global average pooling.
-    assert course_cnn.get_layer("global_average_pool").input.shape == (None, 4, 4, 256)
+    # Three 2x2 poolings: 32 -> 4 before the global average pooling (channels first on
+    # torch, the default layout there).
+    expected = (None, 256, 4, 4) if keras.backend.backend() == "torch" else (None, 4, 4, 256)
+    assert course_cnn.get_layer("global_average_pool").input.shape == expected
 
 
 def test_small_cnn_width_and_output_dim():
     # (64, 128, 128) reuses the default model's weight shapes: cheap to build on jax.
-    encoder = small_cnn_encoder(input_shape=(16, 16, 3), output_dim=128, width=64)
+    encoder = small_cnn_encoder(input_shape=(16, 16, 3), output_dim=128, width=64,
+                                data_format="channels_last")
     assert encoder.output_shape == (None, 128)
     assert _param_counts(encoder) == _small_cnn_param_counts((64, 128, 128))
     assert encoder.get_layer("global_average_pool").input.shape == (None, 2, 2, 128)
+
+
+def test_small_cnn_layouts_share_weights_and_outputs():
+    # The two layouts of the same network: identical weight lists, so one model's weights
+    # load into the other, and identical features (inference and training mode).
+    images = _images(batch=4, size=16)
+    last, first = (small_cnn_encoder(input_shape=(16, 16, 3), output_dim=16, width=8,
+                                     data_format=layout)
+                   for layout in ("channels_last", "channels_first"))
+    assert [w.shape for w in last.weights] == [w.shape for w in first.weights]
+    assert first.get_layer("global_average_pool").input.shape == (None, 16, 2, 2)
+    first.set_weights(last.get_weights())
+    for training in (False, True):
+        np.testing.assert_allclose(to_numpy(first(images, training=training)),
+                                   to_numpy(last(images, training=training)),
+                                   rtol=1e-4, atol=1e-5)
 
 
 def test_small_cnn_takes_raw_uint8_images_and_rescales_by_1_over_255(course_cnn):
@@ -79,6 +98,7 @@ def test_small_cnn_takes_raw_uint8_images_and_rescales_by_1_over_255(course_cnn)
         ({"output_dim": 0}, "`output_dim` should be a positive integer"),
         ({"width": -2}, "`width` should be a positive integer"),
         ({"input_shape": (32, 32)}, "`input_shape` should be"),
+        ({"data_format": "NCHW"}, "`data_format` should be one of"),
     ],
 )
 def test_small_cnn_bad_arguments(kwargs, message):
