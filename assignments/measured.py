@@ -1,0 +1,110 @@
+"""The measured figures the notebooks state, read from the benchmarks' result files.
+
+No notebook types an expected accuracy by hand: `make_notebook.py` takes each one from the
+JSON file of the run that measured it (`benchmarks/results/`), with the dataset, budget and
+machine named, so re-running a benchmark and rebuilding the notebooks keeps them true.
+A missing file is an error that names the command that writes it. The text names the
+machine and date of each run, never a repository path (students do not have the
+repository).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+
+COMMANDS = {
+    "main_job_digits_jax.json": "KERAS_BACKEND=jax python benchmarks/main_job.py --out runs/pretrain",
+    "pretext_comparison_digits_jax.json": (
+        "KERAS_BACKEND=jax python benchmarks/pretext_comparison.py --dataset digits "
+        "--epochs 20 --width 16 --learning-rate 2e-3 --out runs/pretext_digits"),
+    "gpu/pretext_comparison_cifar10_jax.json": "bash benchmarks/gpu_suite.sh /tmp/cifar",
+}
+
+METHOD_NAMES = {
+    "random_init": "random init", "rotation": "rotation", "jigsaw": "jigsaw (2x2)",
+    "colorization": "colorization", "simclr": "SimCLR", "supervised": "supervised",
+}
+
+
+def load(name: str) -> dict:
+    """The result file `benchmarks/results/<name>`, parsed."""
+    path = RESULTS / name
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} is missing: the notebooks take their expected figures from it. "
+            f"Write it with: {COMMANDS.get(name, 'its benchmark')}"
+        )
+    return json.loads(path.read_text())
+
+
+def percent(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def _machine(record: dict) -> str:
+    machine = record["machine"]
+    where = machine["accelerator"] if machine["accelerator"] != "cpu" else (
+        f"{machine['cpu_count']}-core CPU")
+    return f"{machine['backend']} backend, {where}, {machine['date'][:10]}"
+
+
+def digits_main_job() -> dict:
+    """SimCLR vs random init of the main job's digits preset: strings for the text."""
+    record = load("main_job_digits_jax.json")
+    metrics = record["metrics"]
+    return {
+        "simclr_probe": percent(metrics["simclr"]["linear_probe_accuracy"]),
+        "simclr_knn": percent(metrics["simclr"]["knn_accuracy"]),
+        "random_probe": percent(metrics["random_init"]["linear_probe_accuracy"]),
+        "random_knn": percent(metrics["random_init"]["knn_accuracy"]),
+        "epochs": metrics["epochs"],
+        "where": _machine(record),
+        "wall_s": f"{metrics['wall_time_s']:.0f}",
+    }
+
+
+def pretext_results(dataset: str) -> dict:
+    """`{method: metrics}` of the pretext comparison on `"digits"` or `"cifar10"`."""
+    name = ("gpu/pretext_comparison_cifar10_jax.json" if dataset == "cifar10"
+            else "pretext_comparison_digits_jax.json")
+    return load(name)
+
+
+def pretext_table(dataset: str) -> str:
+    """The pretext comparison as a Markdown table (probe, kNN, pretext metric)."""
+    record = pretext_results(dataset)
+    lines = ["| method | linear probe | kNN | pretext task (last epoch) |", "|---|---|---|---|"]
+    for method, metrics in record["results"].items():
+        value = metrics.get("pretext_value")
+        if value is None:
+            pretext = "-"
+        elif method == "colorization":
+            pretext = f"MSE {value:.4f}"
+        else:
+            pretext = f"{metrics['pretext_metric']} {percent(value)}"
+        lines.append(f"| {METHOD_NAMES[method]} | {percent(metrics['linear_probe_accuracy'])} "
+                     f"| {percent(metrics['knn_accuracy'])} | {pretext} |")
+    return "\n".join(lines)
+
+
+def pretext_caption(dataset: str) -> str:
+    """Where and how the table of `pretext_table(dataset)` was measured."""
+    record = pretext_results(dataset)
+    settings = record["settings"]
+    data = ("CIFAR-10 rebuilt from the course's JPEG copy (pixels differ slightly from the "
+            "official release)" if dataset == "cifar10" else "the embedded digits")
+    return (f"{data}; small CNN of width {settings['width']}, {settings['epochs']} epochs of "
+            f"batch {settings['batch_size']} per method; {_machine(record)}")
+
+
+def pretext_where(dataset: str) -> str:
+    """The machine and date of the pretext comparison's run, as text."""
+    return _machine(pretext_results(dataset))
+
+
+def accuracy(dataset: str, method: str, key: str = "linear_probe_accuracy") -> str:
+    """One method's accuracy from the pretext comparison, as text."""
+    return percent(pretext_results(dataset)["results"][method][key])
