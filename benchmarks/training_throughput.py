@@ -8,7 +8,8 @@ For each encoder (the course's small CNN, the CIFAR ResNet-18), batch size and p
    images from host memory, SimCLRAugmentation on the device, one encoder pass over both
    views, projection head, NT-Xent, the contrastive metrics, Adam. Per-step wall time is
    taken between consecutive `on_train_batch_end` callbacks (each waits for the step's
-   loss), so it includes everything `fit` does per step.
+   loss), so it includes everything `fit` does per step, minus the plain step that the
+   callback runs (below).
 2. `ssl_keras (no aug)`: the same, with the augmentation replaced by a trivial layer that
    returns `(x, flip(x))`.
 3. `plain`: the same architecture, loss and optimizer written directly in the backend's
@@ -30,9 +31,12 @@ as a course runs it): the same augmentation distribution, though no two
 implementations do exactly the same work (the plain one skips the images a random
 operation does not apply to, which jit-compiled code cannot do). The augmentation's
 cost is also reported as `aug share` = 1 - t(2) / t(1), the fraction of the library's
-real step spent augmenting (see also `augmentation_throughput.py`). On a shared machine
-use `--repeats`: every configuration is timed once per repeat, one after the other, and
-each ratio is taken within a repeat.
+real step spent augmenting (see also `augmentation_throughput.py`). The two sides
+alternate step by step: after every ssl_keras step, `fit`'s batch-end callback runs one
+plain step (with augmentation after (1), without after (2)), timed on its own and left
+out of the ssl_keras interval, so that a change of a shared machine's load hits both
+sides alike; each ratio is the median over steps of t(plain step) / t(ssl_keras step).
+`--repeats` repeats the whole measurement (fresh models) and reports medians.
 
 Reported per row: images/s (an image = two views; median over `--steps` steps after
 `--warmup` untimed ones), the ratio, the achieved TFLOP/s from the analytic count of
@@ -154,7 +158,8 @@ def run(args):
             "ratio: ssl_keras without augmentation / plain framework without augmentation",
             "ratio (aug): ssl_keras with SimCLRAugmentation / plain PyTorch with its "
             "hand-written SimCLR augmentation (torch only)",
-            "with --repeats: medians over the repeats, each ratio taken within a repeat",
+            "ratios: median over steps of t(plain step) / t(ssl_keras step), the two "
+            "alternating step by step; with --repeats, the median over the repeats",
             "aug share: 1 - t(no aug) / t(aug) of the ssl_keras step",
             "TFLOP/s: conv+dense MACs x 2 views x 3 x 2 / step time",
         ],
@@ -180,46 +185,45 @@ def measure(args, model_name, batch, precision) -> dict:
     # Only plain PyTorch has a hand-written SimCLR augmentation (see the module docstring).
     plain_augments = (False, True) if backend == "torch" else (False,)
     repeats = {key: [] for key in ("keras_aug", "keras_no_aug", "plain", "plain_aug")}
+    ratios = {"ratio": [], "ratio_aug": []}
     for _ in range(args.repeats):
-        keras.mixed_precision.set_dtype_policy(precision)
-        try:
-            for key, augment in (("keras_aug", True), ("keras_no_aug", False)):
-                timing, resolved_jit, flops = time_ssl_keras(
-                    model_name, images, batch, augment, jit_compile, args
+        for key, augment in (("keras_aug", True), ("keras_no_aug", False)):
+            plain_key = "plain_aug" if augment else "plain"
+            trainer = None
+            if not args.skip_plain and augment in plain_augments:
+                # Keras's "auto" compiles with XLA on jax and tensorflow, not on torch.
+                keras_jit = jit_compile if jit_compile != "auto" else backend != "torch"
+                trainer = plain_trainer(backend, model_name, precision, keras_jit, args, augment)
+            keras.mixed_precision.set_dtype_policy(precision)
+            try:
+                timing, plain_timing, resolved_jit, flops = time_ssl_keras(
+                    model_name, images, batch, augment, jit_compile, args,
+                    None if trainer is None else _batches(trainer.step, images, batch),
                 )
-                repeats[key].append(batch / timing["median_s"])
-                row[key + "_timing"] = timing
-                row["keras_jit_compile"] = resolved_jit
-                row["train_flop_per_image"] = flops
-                keras.backend.clear_session()
-        finally:
-            keras.mixed_precision.set_dtype_policy("float32")
-        if args.skip_plain:
-            continue
-        for augment in plain_augments:
-            key = "plain_aug" if augment else "plain"
-            trainer = plain_trainer(
-                backend, model_name, precision, row["keras_jit_compile"], args, augment
-            )
-            timing = _common.time_steps(
-                _batches(trainer.step, images, batch), _common.synchronizer(),
-                args.warmup, args.steps,
-            )
+            finally:
+                keras.mixed_precision.set_dtype_policy("float32")
+            keras.backend.clear_session()
             repeats[key].append(batch / timing["median_s"])
             row[key + "_timing"] = timing
-            row[key + "_framework"] = trainer.framework
-            del trainer
-            gc.collect()
+            row["keras_jit_compile"] = resolved_jit
+            row["train_flop_per_image"] = flops
+            if trainer is not None:
+                repeats[plain_key].append(batch / plain_timing["median_s"])
+                ratios["ratio_aug" if augment else "ratio"].append(
+                    plain_timing["median_step_ratio"]
+                )
+                row[plain_key + "_timing"] = plain_timing
+                row[plain_key + "_framework"] = trainer.framework
+                del trainer
+                gc.collect()
     for key, values in repeats.items():
         if values:
             row[key] = float(np.median(values))
             row[key + "_repeats"] = values
-    for ratio, keras_key, plain_key in (("ratio", "keras_no_aug", "plain"),
-                                        ("ratio_aug", "keras_aug", "plain_aug")):
-        if repeats[plain_key]:
-            per_repeat = [k / p for k, p in zip(repeats[keras_key], repeats[plain_key])]
-            row[ratio] = float(np.median(per_repeat))
-            row[ratio + "_repeats"] = per_repeat
+    for key, values in ratios.items():
+        if values:
+            row[key] = float(np.median(values))
+            row[key + "_repeats"] = values
     row["aug_share"] = 1.0 - row["keras_aug"] / row["keras_no_aug"]
     row["tflops"] = row["keras_no_aug"] * row["train_flop_per_image"] / 1e12
     peak = _common.peak_tflops(precision, args.peak_tflops)
@@ -252,7 +256,17 @@ def _batches(step, images, batch):
     return next_step
 
 
-def time_ssl_keras(model_name, images, batch, augment, jit_compile, args):
+def time_ssl_keras(model_name, images, batch, augment, jit_compile, args, plain_step=None):
+    """Times `SimCLR.fit`, one interval per step. With `plain_step`, one plain step runs
+    (and is timed) after every ssl_keras step, inside `fit`'s batch-end callback, and is
+    left out of the ssl_keras intervals: the two alternate step by step, so a change of
+    the machine's load hits both alike.
+
+    Returns:
+        `(timing, plain_timing, jit_compile, flop_per_image)`; `plain_timing` is None
+        without `plain_step`, else it holds `median_step_ratio`, the median over steps of
+        t(plain step) / t(the ssl_keras step just before it).
+    """
     import keras
 
     from ssl_keras.layers import SimCLRAugmentation
@@ -266,19 +280,31 @@ def time_ssl_keras(model_name, images, batch, augment, jit_compile, args):
     augmentation = SimCLRAugmentation(preset="cifar", seed=0) if augment else FlipViews()
     model = SimCLR(encoder, augmentation=augmentation, temperature=0.5)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=jit_compile)
-    timer = StepTimer()
+    timer = StepTimer(plain_step, _common.synchronizer())
     model.fit(images, batch_size=batch, epochs=1, shuffle=False, verbose=0, callbacks=[timer])
-    intervals = np.diff(timer.times)[args.warmup - 1:]
-    timing = {
+    # Step i runs from the end of the previous batch-end callback to its own end.
+    intervals = (np.array(timer.times[1:]) - np.array(timer.resumes[:-1]))[args.warmup - 1:]
+    timing = _summary(intervals, args.warmup)
+    timing["first_step_s"] = float(timer.times[0] - timer.start)
+    plain_timing = None
+    if plain_step is not None:
+        plain_intervals = np.array(timer.plain_times)[args.warmup:]
+        plain_timing = _summary(plain_intervals, args.warmup)
+        plain_timing["median_step_ratio"] = float(
+            np.median(plain_intervals / intervals[: len(plain_intervals)])
+        )
+    flops = training_flop_per_image(encoder, model.projection_head)
+    return timing, plain_timing, bool(model.jit_compile), flops
+
+
+def _summary(intervals, warmup) -> dict:
+    return {
         "median_s": float(np.median(intervals)),
         "min_s": float(np.min(intervals)),
         "max_s": float(np.max(intervals)),
         "steps": int(len(intervals)),
-        "warmup": args.warmup,
-        "first_step_s": float(timer.times[0] - timer.start),
+        "warmup": warmup,
     }
-    flops = training_flop_per_image(encoder, model.projection_head)
-    return timing, bool(model.jit_compile), flops
 
 
 def training_flop_per_image(encoder, head) -> float:
@@ -288,7 +314,8 @@ def training_flop_per_image(encoder, head) -> float:
     macs = 0
     for layer in encoder.layers:
         if isinstance(layer, keras.layers.Conv2D):
-            _, height, width, channels = layer.output.shape
+            height, width = (layer.output.shape[1:3] if layer.data_format == "channels_last"
+                             else layer.output.shape[2:4])
             kernel_h, kernel_w, cin, cout = layer.kernel.shape
             macs += height * width * kernel_h * kernel_w * cin * cout
         elif isinstance(layer, keras.layers.Dense):
@@ -328,11 +355,14 @@ def _keras_helpers():
                     keras.ops.cast(keras.ops.flip(x, axis=2), self.compute_dtype))
 
     class StepTimer(keras.callbacks.Callback):
-        """Wall-clock time at the end of every training batch, once its loss is ready."""
+        """Wall-clock time at the end of every training batch, once its loss is ready;
+        then, if given, one step of the plain reference (timed on its own)."""
 
-        def __init__(self):
+        def __init__(self, plain_step=None, synchronize=None):
             super().__init__()
-            self.times = []
+            self.plain_step = plain_step
+            self.synchronize = synchronize
+            self.times, self.resumes, self.plain_times = [], [], []
             self.start = None
 
         def on_train_begin(self, logs=None):
@@ -340,7 +370,12 @@ def _keras_helpers():
 
         def on_train_batch_end(self, batch, logs=None):
             float(logs["loss"])  # waits for the step (asynchronous dispatch)
-            self.times.append(time.perf_counter())
+            now = time.perf_counter()
+            self.times.append(now)
+            if self.plain_step is not None:
+                self.synchronize(self.plain_step())
+                self.plain_times.append(time.perf_counter() - now)
+            self.resumes.append(time.perf_counter())
 
     return FlipViews, StepTimer
 
