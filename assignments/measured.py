@@ -16,11 +16,14 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 
 COMMANDS = {
-    "main_job_digits_jax.json": "KERAS_BACKEND=jax python benchmarks/main_job.py --out runs/pretrain",
+    "main_job_digits_jax.json": (
+        "KERAS_BACKEND=jax python benchmarks/main_job.py --out runs/pretrain"),
     "pretext_comparison_digits_jax.json": (
         "KERAS_BACKEND=jax python benchmarks/pretext_comparison.py --dataset digits "
         "--epochs 20 --width 16 --learning-rate 2e-3 --out runs/pretext_digits"),
     "gpu/pretext_comparison_cifar10_jax.json": "bash benchmarks/gpu_suite.sh /tmp/cifar",
+    "mae_digits_jax.json": "KERAS_BACKEND=jax python benchmarks/mae_digits.py",
+    "mini_clip_zero_shot_jax.json": "KERAS_BACKEND=jax python benchmarks/mini_clip_zero_shot.py",
 }
 
 METHOD_NAMES = {
@@ -77,7 +80,8 @@ def pretext_table(dataset: str) -> str:
     """The pretext comparison as a Markdown table (probe, kNN, pretext metric)."""
     record = pretext_results(dataset)
     lines = ["| method | linear probe | kNN | pretext task (last epoch) |", "|---|---|---|---|"]
-    for method, metrics in record["results"].items():
+    for method in (m for m in METHOD_NAMES if m in record["results"]):
+        metrics = record["results"][method]
         value = metrics.get("pretext_value")
         if value is None:
             pretext = "-"
@@ -94,10 +98,12 @@ def pretext_caption(dataset: str) -> str:
     """Where and how the table of `pretext_table(dataset)` was measured."""
     record = pretext_results(dataset)
     settings = record["settings"]
+    training = sum(metrics["train_time_s"] for metrics in record["results"].values())
     data = ("CIFAR-10 rebuilt from the course's JPEG copy (pixels differ slightly from the "
             "official release)" if dataset == "cifar10" else "the embedded digits")
     return (f"{data}; small CNN of width {settings['width']}, {settings['epochs']} epochs of "
-            f"batch {settings['batch_size']} per method; {_machine(record)}")
+            f"batch {settings['batch_size']} per method; {_machine(record)}, "
+            f"{training:.0f} s of training in all")
 
 
 def pretext_where(dataset: str) -> str:
@@ -108,3 +114,65 @@ def pretext_where(dataset: str) -> str:
 def accuracy(dataset: str, method: str, key: str = "linear_probe_accuracy") -> str:
     """One method's accuracy from the pretext comparison, as text."""
     return percent(pretext_results(dataset)["results"][method][key])
+
+
+def ranking(dataset: str) -> str:
+    """The methods by linear-probe accuracy, best first: "supervised (92.2%) > ..."."""
+    results = pretext_results(dataset)["results"]
+    order = sorted(results, key=lambda m: -results[m]["linear_probe_accuracy"])
+    return " > ".join(f"{METHOD_NAMES[m]} ({percent(results[m]['linear_probe_accuracy'])})"
+                      for m in order)
+
+
+def gap(dataset: str, method: str, baseline: str = "random_init",
+        key: str = "linear_probe_accuracy") -> str:
+    """`method` minus `baseline` in percentage points, signed, e.g. "+4.9"."""
+    results = pretext_results(dataset)["results"]
+    return f"{100 * (results[method][key] - results[baseline][key]):+.1f}"
+
+
+def mae_digits() -> dict:
+    """The MAE on the digits (`benchmarks/mae_digits.py`): strings for the text."""
+    record = load("mae_digits_jax.json")
+    return {
+        "mse": f"{record['test_masked_mse']:.3f}",
+        "epochs": record["epochs_run"],
+        "mae_probe": percent(record["mae"]["linear_probe_cls"]),
+        "mae_knn": percent(record["mae"]["knn_cls"]),
+        "random_probe": percent(record["random_init"]["linear_probe_cls"]),
+        "random_knn": percent(record["random_init"]["knn_cls"]),
+        "where": _machine(record),
+        "train_s": f"{record['train_seconds']:.0f}",
+    }
+
+
+def mini_clip_table() -> str:
+    """The mini-CLIP's zero-shot accuracies on held-out digits as a Markdown table."""
+    accuracy = load("mini_clip_zero_shot_jax.json")["accuracy"]
+    singles = [value for label, value in accuracy.items() if "'" in label]
+    rows = [
+        ("class names, training templates (ensemble)",
+         accuracy["names, training templates (ensemble)"]),
+        ("class names, unseen templates (ensemble)",
+         accuracy["names, unseen templates (ensemble)"]),
+        ("numerals, unseen templates (ensemble)",
+         accuracy["numerals, unseen templates (ensemble)"]),
+    ]
+    lines = ["| prompts | zero-shot accuracy |", "|---|---|"]
+    lines += [f"| {label} | {percent(value)} |" for label, value in rows]
+    lines.append('| single unseen prompts, e.g. "an image of a seven." | '
+                 f"{percent(min(singles))} - {percent(max(singles))} |")
+    return "\n".join(lines)
+
+
+def mini_clip_where() -> str:
+    return _machine(load("mini_clip_zero_shot_jax.json"))
+
+
+def mini_clip_range(kind: str = "single") -> str:
+    """Lowest and highest zero-shot accuracy of the single unseen prompts ("single") or
+    of the prompt ensembles ("ensemble"), e.g. "85.2-89.6%"."""
+    accuracy = load("mini_clip_zero_shot_jax.json")["accuracy"]
+    values = [value for label, value in accuracy.items()
+              if ("'" in label) == (kind == "single")]
+    return f"{100 * min(values):.1f}-{percent(max(values))}"

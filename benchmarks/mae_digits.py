@@ -15,10 +15,13 @@ Usage (about 4 minutes on 2 busy CPU cores):
 import argparse
 import json
 import os
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import _common  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -133,10 +136,18 @@ def main(argv=None):
         "args": vars(args),
     }
     print(json.dumps(figures, indent=2))
+    # The foundation_models notebook states these figures: keep them with the machine.
+    _common.write_result(name_of_result(args), figures["backend"], {
+        **figures, "machine": _common.machine(),
+        "command": "python benchmarks/mae_digits.py " + " ".join(sys.argv[1:])})
     if args.output:
         with open(args.output, "w") as file:
             json.dump(figures, file, indent=2)
     return figures
+
+
+def name_of_result(args) -> str:
+    return "mae_digits" + ("_norm_pix" if getattr(args, "norm_pix_loss", False) else "")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 """Builds assignments/clip_zero_shot/clip_zero_shot.ipynb (run this file to regenerate it)."""
 
 import sys
+import textwrap
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+import measured  # noqa: E402
 from notebook_builder import (  # noqa: E402
     code,
     locked,
@@ -60,15 +62,10 @@ CELLS = [
         trains the mini-CLIP for 4 epochs on 1,024 digits with one caption each: zero-shot
         accuracy is then far below the full figures (roughly 30-50%, chance 10%). The full setting
         (default) trains 12 epochs on 3 captions per image, as
-        `benchmarks/mini_clip_zero_shot.py`, which measured on the held-out digits
-        (`benchmarks/RESULTS.md`):
+        the course's benchmark, which measured on the held-out digits
+        (""" + measured.mini_clip_where() + """):
 
-        | prompts | zero-shot accuracy |
-        |---|---|
-        | class names, training templates (ensemble) | 74.6% |
-        | class names, unseen templates (ensemble) | 72.2% |
-        | numerals, unseen templates (ensemble) | 76.1% |
-        | single unseen prompts, e.g. "an image of a seven." | 70.5% - 78.1% |
+""" + textwrap.indent(measured.mini_clip_table(), " " * 8) + """
 
         Expect numbers close to these (a few points apart on another backend, whose
         random streams differ).
@@ -322,8 +319,9 @@ CELLS = [
         "prompt_question",
         points=2,
         solution_text="""
-        Yes. Accuracy moves by several points between single prompts (70-78% for the unseen
-        templates in the full setting) and the individual predictions of many images change,
+        Yes. Accuracy moves by several points between single prompts
+        (""" + measured.mini_clip_range("single") + """ for the unseen templates in the full
+        setting) and the individual predictions of many images change,
         because the class embedding is the text embedding of a particular sentence, not of
         the class itself: extra words shift it. Ensembling averages out the wording-specific
         part and is close to the best single prompt, without having to pick that prompt on
@@ -455,8 +453,10 @@ CELLS = [
         points=2,
         solution_text="""
         A supervised classifier trained on labelled digits is more accurate on these ten
-        classes (a linear probe on the same kind of encoder reaches about 88-92% here,
-        against about 72-76% zero-shot), because it is fitted to the exact task and label
+        classes (the same small CNN trained with the labels reaches
+        """ + measured.accuracy("digits", "supervised") + """ here, against
+        """ + measured.mini_clip_range("ensemble") + """ zero-shot with prompt ensembles),
+        because it is fitted to the exact task and label
         distribution. But it needs labelled examples of every class and a fixed label set
         chosen at training time; adding a class means collecting data and retraining. The
         zero-shot classifier needs no labels for the target task: the classes are defined by
