@@ -87,7 +87,8 @@ def parse_args(argv):
     parser.add_argument("--tag", default="", help="suffix of the result file's name")
     parser.add_argument("--out", default=None,
                         help="work folder (checkpoints, plots); default runs/course_<name>")
-    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2)
+    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2,
+                        help="1: a progress bar per epoch; 0 and 2: one line per epoch")
     args = parser.parse_args(argv)
     for name in ("epochs", "batch_size", "train_limit", "test_limit", "probe_epochs",
                  "knn_k", "tsne_points"):
@@ -212,7 +213,7 @@ def main(argv=None):
         backup = keras.callbacks.BackupAndRestore(str(out / f"backup_{tag}"))
         extra = {}
         if tag == "simclr" and not weights.exists():
-            train_simclr(config, x_train, encoder=encoder, verbose=0,
+            train_simclr(config, x_train, encoder=encoder, verbose=int(args.verbose == 1),
                          callbacks=[backup, EpochLog(tag, encoder)], jit_compile=_jit(args))
             encoder.save_weights(weights)
         elif tag == "supervised":
@@ -226,7 +227,8 @@ def main(argv=None):
                     loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                     metrics=["accuracy"], jit_compile=_jit(args))
                 classifier.fit(x_train, y_train, batch_size=config.batch_size,
-                               epochs=config.epochs, shuffle=True, verbose=0,
+                               epochs=config.epochs, shuffle=True,
+                               verbose=int(args.verbose == 1),
                                callbacks=[backup, EpochLog(tag)])
                 classifier.save_weights(weights)
             classifier.load_weights(weights)
