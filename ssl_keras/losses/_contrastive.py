@@ -1,4 +1,4 @@
-"""Shared pieces of the two-view contrastive losses (private)."""
+"""Shared pieces of the two-view losses, contrastive and non-contrastive (private)."""
 
 import keras
 from keras import ops
@@ -6,30 +6,52 @@ from keras import ops
 from ssl_keras.ops.similarity import _check_embeddings, pairwise_cosine_similarity
 
 
-def check_temperature(temperature) -> None:
-    """Raises `ValueError` for a Python-number temperature that is not > 0.
+def check_positive(value, name: str, allow_zero: bool = False) -> None:
+    """Raises `ValueError` for a Python number that is not > 0 (>= 0 with `allow_zero`).
 
-    Tensors (a learned temperature) are not checked: that would need a Python `if` on a
-    tensor value, which breaks `jit`.
+    Tensors (a learned temperature, a scheduled weight) are not checked: that would need
+    a Python `if` on a tensor value, which breaks `jit`.
     """
-    if isinstance(temperature, (int, float)) and not temperature > 0:
-        raise ValueError(f"`temperature` should be > 0. Received: temperature={temperature}")
+    if not isinstance(value, (int, float)):
+        return
+    if allow_zero and not value >= 0:
+        raise ValueError(f"`{name}` should be >= 0. Received: {name}={value}")
+    if not allow_zero and not value > 0:
+        raise ValueError(f"`{name}` should be > 0. Received: {name}={value}")
 
 
-def check_pair(z_a, z_b):
+def check_temperature(temperature) -> None:
+    """Raises `ValueError` for a Python-number temperature that is not > 0."""
+    check_positive(temperature, "temperature")
+
+
+def check_pair(
+    z_a,
+    z_b,
+    names: tuple[str, str] = ("z_a", "z_b"),
+    minimum_batch_size: int = 2,
+    reason: str = "one positive and at least one negative per anchor",
+):
     """Converts two views' embeddings to float32 tensors and checks their shapes.
 
     The losses are computed in float32 whatever the compute dtype (`mixed_float16`,
     `mixed_bfloat16`): cosine similarities divided by a small temperature and their
-    exponentials need float32's range and precision.
+    exponentials need float32's range and precision, and so do batch statistics.
+
+    Args:
+        z_a: `(N, d)` embeddings of the first views.
+        z_b: `(N, d)` embeddings of the second views.
+        names: the two arguments' names, for the error messages.
+        minimum_batch_size: the smallest N the loss is defined for.
+        reason: why, for the error message.
     """
     z_a = ops.cast(ops.convert_to_tensor(z_a), "float32")
     z_b = ops.cast(ops.convert_to_tensor(z_b), "float32")
-    _check_embeddings(z_a, z_b, "z_a", "z_b", same_batch=True)
-    if z_a.shape[0] is not None and z_a.shape[0] < 2:
+    _check_embeddings(z_a, z_b, *names, same_batch=True)
+    if z_a.shape[0] is not None and z_a.shape[0] < minimum_batch_size:
         raise ValueError(
-            "A contrastive loss needs a batch of at least 2 images (one positive and at "
-            f"least one negative per anchor). Received: z_a.shape={tuple(z_a.shape)}"
+            f"This loss needs a batch of at least {minimum_batch_size} images ({reason}). "
+            f"Received: {names[0]}.shape={tuple(z_a.shape)}"
         )
     return z_a, z_b
 
@@ -84,6 +106,8 @@ class TwoViewLoss(keras.losses.Loss):
 
     Subclasses define `per_example(z_a, z_b)`, returning per-anchor terms whose mean is the
     loss, so the default `"sum_over_batch_size"` reduction gives the function's value.
+    A loss that is not a mean over examples (Barlow Twins, VICReg: functions of batch
+    statistics) returns the scalar loss itself, which every reduction leaves unchanged.
     `y_true` is ignored.
     """
 
