@@ -14,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import measured  # noqa: E402
 from notebook_builder import (  # noqa: E402
     code,
     locked,
@@ -24,8 +25,6 @@ from notebook_builder import (  # noqa: E402
     write_notebook,
 )
 from notebook_builder import written_answer as answer  # noqa: E402
-
-import measured  # noqa: E402
 
 DIGITS = measured.digits_main_job()
 CIFAR = {
@@ -368,7 +367,8 @@ def build_cells() -> list[dict]:
         """),
         answer("label_fraction", 2, r"""
         SimCLR's features beat the random encoder's with both label budgets (full setting:
-        """ + DIGITS["simclr_probe"] + " vs " + DIGITS["random_probe"] + r""" linear with all labels), and the gap is largest - relative to what the
+        """ + DIGITS["simclr_probe"] + " vs " + DIGITS["random_probe"]
+        + r""" linear with all labels), and the gap is largest - relative to what the
         labels alone can achieve - when labels are scarce: with 1% of the labels a linear
         classifier on good features still works reasonably, whereas on random features it
         has too few examples to untangle the nuisance directions. Self-supervised
@@ -464,7 +464,8 @@ def build_cells() -> list[dict]:
         """),
         markdown(r"""
         The comparison table (test accuracy; measured in the full setting on the digits:
-        """ + DIGITS_RESULTS + r"""; on CIFAR-10 after 10 epochs: """ + CIFAR_RESULTS + r"""). The supervised rows train the same encoder
+        """ + DIGITS_RESULTS + "; on CIFAR-10 after 10 epochs: " + CIFAR_RESULTS
+        + r"""). The supervised rows train the same encoder
         with a linear head end to end on the labelled images (not in FAST mode).
         """),
         locked("""
