@@ -51,12 +51,13 @@ def barlow_twins_loss(z_a, z_b, lambda_param: float = 0.005):
 
     Standardisation: a training-mode batch norm without affine parameters, i.e. the biased
     (1/N) variance plus eps = 1e-5 under the square root, as the authors' code
-    (`BatchNorm1d(affine=False)`) and lightly 1.6's `BarlowTwinsLoss()` do; the paper's
-    Algorithm 1 divides by `z.std(0)`, the unbiased (1/(N-1)) standard deviation without
-    eps, which gives a slightly different value at small N. C is divided by N. This
-    matches lightly 1.6's `BarlowTwinsLoss(lambda_param, gather_distributed=False)` (its
-    default): statistics of the local batch only. The sum (not mean) over dimensions makes
-    the value grow with d. Default lambda 0.005 is lightly's; the paper uses 0.0051.
+    (`BatchNorm1d(affine=False)`) and lightly 1.6's `BarlowTwinsLoss()` do; C is divided
+    by N. Up to that eps, C is the Pearson correlation of the paper's Eq. (2); the
+    paper's Algorithm 1 divides by `z.std(0)`, the unbiased (1/(N-1)) standard deviation,
+    which scales C by (N-1)/N and gives a different value at small N. This matches
+    lightly 1.6's `BarlowTwinsLoss(lambda_param, gather_distributed=False)` (its default):
+    statistics of the local batch only. The sum (not mean) over dimensions makes the
+    value grow with d. Default lambda 0.005 is lightly's; the paper uses 0.0051.
 
     Closed forms: if the two views are equal and their dimensions are uncorrelated over
     the batch (e.g. `z_a = z_b` with orthogonal centered columns), C is the identity up

@@ -77,6 +77,15 @@ def test_barlow_twins_standardises_as_batch_norm_not_as_the_papers_std(rng):
     np.testing.assert_allclose(ours, barlow_twins_algorithm1(z_a, z_b, 0.005), rtol=1e-5)
 
 
+def test_barlow_twins_cross_correlation_is_pearson_up_to_the_eps(rng):
+    # Paper, Eq. (2): C_ij = sum_b z_bi z'_bj / sqrt(sum_b z_bi^2 sum_b z'_bj^2), centered.
+    z_a = (10.0 * rng.normal(size=(12, 4))).astype("float32")
+    z_b = (z_a + 10.0 * rng.normal(size=(12, 4))).astype("float32")
+    c = np.corrcoef(z_a.T, z_b.T)[:4, 4:]
+    expected = np.sum((1 - np.diag(c)) ** 2) + 0.3 * (np.sum(c**2) - np.sum(np.diag(c) ** 2))
+    np.testing.assert_allclose(to_numpy(barlow_twins_loss(z_a, z_b, 0.3)), expected, rtol=1e-5)
+
+
 @pytest.mark.parametrize("shape", [(2, 3), (5, 4), (16, 8), (10, 12)])
 @pytest.mark.parametrize("scale", [0.3, 1.0, 3.0])
 def test_vicreg_matches_loop(rng, shape, scale):
