@@ -24,6 +24,8 @@ COMMANDS = {
     "gpu/pretext_comparison_cifar10_jax.json": "bash benchmarks/gpu_suite.sh /tmp/cifar",
     "mae_digits_jax.json": "KERAS_BACKEND=jax python benchmarks/mae_digits.py",
     "mini_clip_zero_shot_jax.json": "KERAS_BACKEND=jax python benchmarks/mini_clip_zero_shot.py",
+    "pretext_probe_variants_jax.json": (
+        "KERAS_BACKEND=jax python benchmarks/pretext_probe_variants.py --data-dir /tmp/cifar"),
 }
 
 METHOD_NAMES = {
@@ -125,10 +127,11 @@ def ranking(dataset: str) -> str:
 
 
 def gap(dataset: str, method: str, baseline: str = "random_init",
-        key: str = "linear_probe_accuracy") -> str:
-    """`method` minus `baseline` in percentage points, signed, e.g. "+4.9"."""
+        key: str = "linear_probe_accuracy", signed: bool = False) -> str:
+    """`method` minus `baseline` in percentage points, e.g. "4.9" (signed: "+4.9")."""
     results = pretext_results(dataset)["results"]
-    return f"{100 * (results[method][key] - results[baseline][key]):+.1f}"
+    difference = 100 * (results[method][key] - results[baseline][key])
+    return f"{difference:+.1f}" if signed else f"{difference:.1f}"
 
 
 def mae_digits() -> dict:
@@ -176,3 +179,22 @@ def mini_clip_range(kind: str = "single") -> str:
     values = [value for label, value in accuracy.items()
               if ("'" in label) == (kind == "single")]
     return f"{100 * min(values):.1f}-{percent(max(values))}"
+
+
+def probe_variants() -> dict:
+    """Random init and colorization probed on colour and gray input, standardised and
+    raw (`benchmarks/pretext_probe_variants.py`): strings for the text."""
+    record = load("pretext_probe_variants_jax.json")
+    results = record["results"]
+
+    def value(name, key="probe_standardised"):
+        return percent(results[name][key])
+
+    return {
+        "train": f"{record['data']['train']:,}",
+        "epochs": record["settings"]["epochs"],
+        "random": value("random init, colour input"),
+        "random_raw": value("random init, colour input", "probe_raw"),
+        "colour": value("colorization, colour input"),
+        "gray": value("colorization, gray input"),
+    }
