@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from ssl_keras.layers import BatchNormalization
+from tests.conftest import autodiff_gradients
 from tests.layers.helpers import to_numpy as _to_numpy
 
 EPSILON = 1e-3
@@ -10,28 +11,6 @@ EPSILON = 1e-3
 
 def to_numpy(x):
     return _to_numpy(keras.ops.stop_gradient(x))  # torch: outputs of weights require grad
-
-
-def _gradient(fn, *arrays):
-    """Gradients of the scalar `fn(*arrays)` with respect to every array, by the backend's
-    automatic differentiation (which uses the layer's custom gradient)."""
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        return [np.asarray(g) for g in jax.grad(fn, argnums=tuple(range(len(arrays))))(*arrays)]
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        variables = [tf.Variable(a) for a in arrays]
-        with tf.GradientTape() as tape:
-            value = fn(*variables)
-        return [g.numpy() for g in tape.gradient(value, variables)]
-    import torch
-
-    tensors = [torch.tensor(a, requires_grad=True) for a in arrays]
-    fn(*tensors).backward()
-    return [t.grad.numpy() for t in tensors]
 
 
 def np_batch_norm(x, gamma, beta, axis):
@@ -80,7 +59,7 @@ def test_training_outputs_and_gradients_match_finite_differences(axis):
     )
     np.testing.assert_allclose(to_numpy(outputs), np_batch_norm(x, gamma, beta, axis),
                                atol=1e-5)
-    gradients = _gradient(_training_loss(layer, upstream.astype("float32")), *arrays)
+    gradients = autodiff_gradients(_training_loss(layer, upstream.astype("float32")), *arrays)
     # Central finite differences of the float64 NumPy oracle, every entry of x, gamma, beta.
     step = 1e-6
     for index, (array, gradient) in enumerate(zip((x, gamma, beta), gradients)):
@@ -102,7 +81,7 @@ def test_same_outputs_gradients_and_moving_statistics_as_keras_batch_normalizati
     for layer_class in (keras.layers.BatchNormalization, BatchNormalization):
         layer = layer_class(momentum=0.9)
         layer.build(x.shape)
-        gradients = _gradient(_training_loss(layer, upstream), x, gamma, beta)
+        gradients = autodiff_gradients(_training_loss(layer, upstream), x, gamma, beta)
         outputs, (moving_mean, moving_variance) = layer.stateless_call(
             [gamma, beta], [v.value for v in layer.non_trainable_variables], x, training=True
         )

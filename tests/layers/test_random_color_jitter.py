@@ -62,14 +62,7 @@ def test_jitter_matches_torchvision_composition(seed):
         axis=1,
     ).astype("float32")
     order = np.stack([rng.permutation(4) for _ in range(4)]).astype("int32")
-    expected = []
-    for image, factor, permutation in zip(images, factors, order):
-        for operation in permutation:
-            image = NP_OPERATIONS[operation](image, factor[operation])
-        expected.append(image)
-    layer = RandomColorJitter()
-    outputs = layer.jitter(*(keras.ops.convert_to_tensor(a) for a in (images, factors, order)))
-    np.testing.assert_allclose(to_numpy(outputs), np.stack(expected), atol=2e-5)
+    _assert_jitter_matches_numpy(images, factors, order)
 
 
 def test_jitter_matches_torchvision_composition_for_every_order():
@@ -84,14 +77,7 @@ def test_jitter_matches_torchvision_composition_for_every_order():
         + [rng.uniform(-0.5, 0.5, len(order))],
         axis=1,
     ).astype("float32")
-    expected = []
-    for image, factor, permutation in zip(images, factors, order):
-        for operation in permutation:
-            image = NP_OPERATIONS[operation](image, factor[operation])
-        expected.append(image)
-    layer = RandomColorJitter()
-    outputs = layer.jitter(*(keras.ops.convert_to_tensor(a) for a in (images, factors, order)))
-    np.testing.assert_allclose(to_numpy(outputs), np.stack(expected), atol=2e-5)
+    _assert_jitter_matches_numpy(images, factors, order)
 
 
 def per_image_factor(outputs, images, reference):
@@ -215,3 +201,15 @@ def test_jit_compiled_predict(images):
     assert outputs.shape == images.shape
     assert_in_range(outputs)
     assert not np.allclose(outputs, images)
+
+
+def _assert_jitter_matches_numpy(images, factors, order):
+    """The layer's jitter against the NumPy operations applied image by image in `order`."""
+    expected = []
+    for image, factor, permutation in zip(images, factors, order):
+        for operation in permutation:
+            image = NP_OPERATIONS[operation](image, factor[operation])
+        expected.append(image)
+    layer = RandomColorJitter()
+    outputs = layer.jitter(*(keras.ops.convert_to_tensor(a) for a in (images, factors, order)))
+    np.testing.assert_allclose(to_numpy(outputs), np.stack(expected), atol=2e-5)

@@ -17,14 +17,13 @@ from ssl_keras.losses import (
     vicreg_loss,
     vicreg_terms,
 )
-from tests.conftest import to_numpy
+from tests.conftest import autodiff_gradients, to_numpy
 from tests.losses.make_lightly_values import make_inputs
 from tests.losses.reference import (
     barlow_twins_algorithm1,
     negative_cosine_similarity_simsiam,
     vicreg_terms_reference,
 )
-from tests.losses.test_nt_xent import _gradient
 
 LIGHTLY_VALUES = json.loads(
     pathlib.Path(__file__).with_name("lightly_values.json").read_text()
@@ -220,7 +219,7 @@ GRADIENT_CASES = [
 def test_gradients_match_finite_differences_of_the_loop(rng, fn, reference):
     z_a = (0.6 * rng.normal(size=(5, 3))).astype("float32")
     z_b = (z_a + 0.6 * rng.normal(size=(5, 3))).astype("float32")
-    gradients = _gradient(fn, z_a, z_b)
+    gradients = autodiff_gradients(fn, z_a, z_b)
     for index, gradient in enumerate(gradients):
         assert np.all(np.isfinite(gradient)) and np.any(gradient != 0)
         np.testing.assert_allclose(gradient, _finite_differences(reference, [z_a, z_b], index),
@@ -233,7 +232,7 @@ def test_gradients_finite_for_collapsed_and_zero_inputs(fn):
     collapsed = np.ones((4, 3), "float32")
     zeros = np.zeros((4, 3), "float32")
     for z_a, z_b in ((collapsed, collapsed), (zeros, collapsed), (zeros, zeros)):
-        for gradient in _gradient(fn, z_a, z_b):
+        for gradient in autodiff_gradients(fn, z_a, z_b):
             assert np.all(np.isfinite(gradient))
 
 
@@ -241,10 +240,10 @@ def test_negative_cosine_similarity_does_not_stop_gradients(rng):
     # Like lightly's: the gradient reaches the targets; SimSiam's stop-gradient is the
     # caller's job, and once applied, the targets get none.
     p, z = rng.normal(size=(2, 4, 3)).astype("float32")
-    _, gradient_z = _gradient(negative_cosine_similarity, p, z)
+    _, gradient_z = autodiff_gradients(negative_cosine_similarity, p, z)
     assert np.any(np.abs(gradient_z) > 1e-3)
     # (0 * sum(z) keeps z in the graph: tensorflow and torch give None, not 0, otherwise.)
-    _, gradient_z = _gradient(
+    _, gradient_z = autodiff_gradients(
         lambda p, z: negative_cosine_similarity(p, keras.ops.stop_gradient(z))
         + 0.0 * keras.ops.sum(z), p, z)
     np.testing.assert_array_equal(gradient_z, 0.0)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ssl_keras.losses import NTXent, nt_xent, nt_xent_logits, nt_xent_per_example, positive_rank
-from tests.conftest import to_numpy
+from tests.conftest import autodiff_gradients, to_numpy
 from tests.losses.reference import nt_xent_algorithm1
 
 
@@ -61,40 +61,20 @@ def test_tiny_and_huge_temperatures_are_finite_and_correct(rng):
     np.testing.assert_allclose(to_numpy(nt_xent(z_a, z_b, 1e6)), math.log(9), rtol=1e-5)
 
 
-def _gradient(fn, *arrays):
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        return [np.asarray(g) for g in jax.grad(fn, argnums=tuple(range(len(arrays))))(*arrays)]
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        variables = [tf.Variable(a) for a in arrays]
-        with tf.GradientTape() as tape:
-            value = fn(*variables)
-        return [g.numpy() for g in tape.gradient(value, variables)]
-    import torch
-
-    tensors = [torch.tensor(a, requires_grad=True) for a in arrays]
-    fn(*tensors).backward()
-    return [t.grad.numpy() for t in tensors]
-
-
 @pytest.mark.parametrize("tau", [1e-4, 0.5, 1e4])
 def test_gradients_finite_even_with_zero_vectors(rng, tau):
     z_a = rng.normal(size=(4, 3)).astype("float32")
     z_b = rng.normal(size=(4, 3)).astype("float32")
     z_a[1] = 0.0
     z_b[2] = 0.0
-    grads = _gradient(lambda a, b: nt_xent(a, b, tau), z_a, z_b)
+    grads = autodiff_gradients(lambda a, b: nt_xent(a, b, tau), z_a, z_b)
     for g in grads:
         assert np.all(np.isfinite(g))
 
 
 def test_gradient_matches_finite_differences(rng):
     z_a, z_b = rng.normal(size=(2, 3, 4)).astype("float64")
-    grad_a = _gradient(lambda a, b: nt_xent(a, b, 0.5), z_a.astype("float32"),
+    grad_a = autodiff_gradients(lambda a, b: nt_xent(a, b, 0.5), z_a.astype("float32"),
                        z_b.astype("float32"))[0]
     eps = 1e-5
     numeric = np.zeros_like(z_a)
