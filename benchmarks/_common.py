@@ -78,6 +78,20 @@ def write_result(name: str, backend: str, payload: dict) -> Path:
     return path
 
 
+def read_json(path: Path, default):
+    """The JSON value in `path`, or `default` when there is no such file."""
+    path = Path(path)
+    return json.loads(path.read_text()) if path.exists() else default
+
+
+def write_json(path: Path, value, sort_keys: bool = False) -> None:
+    """Writes `value` to `path` atomically (a temporary file, then a rename), so a run
+    killed while writing never leaves a truncated file for the next run to resume from."""
+    temporary = Path(str(path) + ".tmp")
+    temporary.write_text(json.dumps(value, indent=2, sort_keys=sort_keys, default=str))
+    os.replace(temporary, path)
+
+
 def machine() -> dict:
     """What the numbers were measured on (versions, CPU, accelerator, load)."""
     import keras

@@ -42,7 +42,6 @@ the t-SNE plots and the per-epoch history.
 """
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -120,14 +119,14 @@ def main(argv=None):
     out = Path(args.out or f"runs/{name}_{backend}")
     out.mkdir(parents=True, exist_ok=True)
     partial_path = out / "partial.json"
-    partial = json.loads(partial_path.read_text()) if partial_path.exists() else {}
+    partial = _common.read_json(partial_path, {})
     if partial.get("settings") not in (None, _settings(args, config)):
         raise SystemExit(f"{out} holds a run with other settings; pass another --out or "
                          "delete it")
     partial["settings"] = _settings(args, config)
 
     def save_partial():
-        _write_json(partial_path, partial)
+        _common.write_json(partial_path, partial, sort_keys=True)
 
     ((x_train, y_train), (x_test, y_test)), class_names = load_dataset(
         "cifar10", path=config.data_dir
@@ -178,7 +177,7 @@ def main(argv=None):
         def __init__(self, tag, encoder=None):
             super().__init__()
             self.tag, self.encoder = tag, encoder
-            self.history = json.loads(history_path.read_text()) if history_path.exists() else {}
+            self.history = _common.read_json(history_path, {})
 
         def on_epoch_begin(self, epoch, logs=None):
             self.start = time.perf_counter()
@@ -194,13 +193,13 @@ def main(argv=None):
                                                            k=config.knn_k))
             rows = [r for r in self.history.get(self.tag, []) if r["epoch"] != epoch + 1]
             self.history[self.tag] = rows + [row]
-            _write_json(history_path, self.history)
+            _common.write_json(history_path, self.history, sort_keys=True)
             print(f"[{self.tag}] epoch {epoch + 1}/{config.epochs}: "
                   + ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch"),
                   flush=True)
 
     def train_time(tag):
-        history = json.loads(history_path.read_text()) if history_path.exists() else {}
+        history = _common.read_json(history_path, {})
         return round(sum(row["time_s"] for row in history.get(tag, [])), 1)
 
     for tag in args.encoders:
@@ -239,7 +238,7 @@ def main(argv=None):
         partial[tag] = {**judge(tag, encoder), **extra, "train_time_s": train_time(tag)}
         save_partial()
 
-    history = json.loads(history_path.read_text()) if history_path.exists() else {}
+    history = _common.read_json(history_path, {})
     rows = [_row(tag, partial[tag]) for tag in args.encoders]
     payload = {
         "benchmark": "course_accuracy",
@@ -286,12 +285,6 @@ def _row(tag, metrics) -> dict:
             "head": (f"{metrics['head_accuracy']:.1%}" if "head_accuracy" in metrics
                      else "-"),
             "train_time_s": metrics["train_time_s"]}
-
-
-def _write_json(path: Path, value) -> None:
-    temporary = Path(str(path) + ".tmp")
-    temporary.write_text(json.dumps(value, indent=2, sort_keys=True, default=str))
-    os.replace(temporary, path)
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ def main(argv=None):
     settings = {key: value for key, value in vars(args).items()
                 if key not in ("methods", "out", "verbose")}
     partial_path = out / "partial.json"
-    partial = json.loads(partial_path.read_text()) if partial_path.exists() else {}
+    partial = _common.read_json(partial_path, {})
     if partial.get("settings", settings) != settings:
         raise SystemExit(f"{out} holds a run with other settings; pass another --out or "
                          "delete it")
@@ -94,9 +94,7 @@ def main(argv=None):
             verbose=args.verbose,
         ))
         partial["settings"] = settings
-        temporary = partial_path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(partial, indent=2))
-        os.replace(temporary, partial_path)
+        _common.write_json(partial_path, partial)
     results = {method: done[method] for method in args.methods}
     wall_time = time.perf_counter() - start
     table = format_comparison_table(results, course_reference=args.dataset == "cifar10")
