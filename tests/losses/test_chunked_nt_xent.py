@@ -10,9 +10,8 @@ from ssl_keras.losses.chunked_nt_xent import (
     chunked_nt_xent,
     chunked_nt_xent_per_example,
 )
-from tests.conftest import to_numpy
+from tests.conftest import autodiff_gradients, to_numpy
 from tests.losses.reference import loops_over_anchors, nt_xent_algorithm1
-from tests.losses.test_nt_xent import _gradient
 
 
 def _terms_loop(z_a, z_b, tau):
@@ -62,8 +61,8 @@ def test_per_example_terms_match_loops_and_nt_xent(rng):
 def test_gradients_equal_nt_xent_including_temperature(rng, chunk_size):
     z_a, z_b = rng.normal(size=(2, 6, 4)).astype("float32")
     tau = np.array(0.3, "float32")
-    expected = _gradient(lambda a, b, t: nt_xent(a, b, t), z_a, z_b, tau)
-    got = _gradient(lambda a, b, t: chunked_nt_xent(a, b, t, chunk_size), z_a, z_b, tau)
+    expected = autodiff_gradients(lambda a, b, t: nt_xent(a, b, t), z_a, z_b, tau)
+    got = autodiff_gradients(lambda a, b, t: chunked_nt_xent(a, b, t, chunk_size), z_a, z_b, tau)
     for g, e in zip(got, expected):
         assert np.all(np.isfinite(g))
         np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-6)
@@ -72,7 +71,7 @@ def test_gradients_equal_nt_xent_including_temperature(rng, chunk_size):
 
 def test_gradient_matches_finite_differences_of_numpy_oracle(rng):
     z_a, z_b = rng.normal(size=(2, 3, 2)).astype("float32")
-    grad_a, grad_b = _gradient(lambda a, b: chunked_nt_xent(a, b, 0.5, 2), z_a, z_b)
+    grad_a, grad_b = autodiff_gradients(lambda a, b: chunked_nt_xent(a, b, 0.5, 2), z_a, z_b)
     numeric_a = _numeric_gradient(lambda a: nt_xent_algorithm1(a, z_b, 0.5), z_a)
     numeric_b = _numeric_gradient(lambda b: nt_xent_algorithm1(z_a, b, 0.5), z_b)
     np.testing.assert_allclose(grad_a, numeric_a, atol=1e-4)
@@ -87,8 +86,8 @@ def test_weighted_per_example_gradient_matches_nt_xent(rng):
     def weighted(fn):
         return lambda a, b: keras.ops.sum(fn(a, b) * weights)
 
-    expected = _gradient(weighted(lambda a, b: nt_xent_per_example(a, b, 0.5)), z_a, z_b)
-    got = _gradient(
+    expected = autodiff_gradients(weighted(lambda a, b: nt_xent_per_example(a, b, 0.5)), z_a, z_b)
+    got = autodiff_gradients(
         weighted(lambda a, b: chunked_nt_xent_per_example(a, b, 0.5, chunk_size=3)), z_a, z_b
     )
     for g, e in zip(got, expected):
@@ -101,7 +100,7 @@ def test_extreme_temperatures_and_zero_vectors_stay_finite(rng, tau):
     z_a[0] = 0.0
     value = to_numpy(chunked_nt_xent(z_a, z_b, tau, chunk_size=3))
     np.testing.assert_allclose(value, to_numpy(nt_xent(z_a, z_b, tau)), rtol=1e-5)
-    for gradient in _gradient(lambda a, b: chunked_nt_xent(a, b, tau, 3), z_a, z_b):
+    for gradient in autodiff_gradients(lambda a, b: chunked_nt_xent(a, b, tau, 3), z_a, z_b):
         assert np.all(np.isfinite(gradient))
 
 
