@@ -7,14 +7,20 @@ from keras import ops
 
 from ssl_keras.distributed.collectives import replica_context
 from ssl_keras.layers.projection_head import ProjectionHead
-from ssl_keras.layers.simclr_augmentation import SimCLRAugmentation
 from ssl_keras.losses.info_nce import info_nce, info_nce_logits
-from ssl_keras.models._checks import views_from_inputs
+from ssl_keras.models.momentum import (
+    check_momentum,
+    clone_layer,
+    initialize_target,
+    momentum_update,
+    paired_trainable_weights,
+)
+from ssl_keras.models.self_supervised_model import SelfSupervisedModel, build_chain
 from ssl_keras.ops.similarity import l2_normalize
 
 
 @keras.saving.register_keras_serializable(package="ssl_keras")
-class MoCo(keras.Model):
+class MoCo(SelfSupervisedModel):
     """MoCo v2: contrastive learning against a queue of keys from a momentum encoder.
 
     "We maintain the dictionary as a queue of data samples: the encoded representations
@@ -68,6 +74,8 @@ class MoCo(keras.Model):
         momentum: the momentum m in `[0, 1]` of the key encoder. Defaults to 0.999.
         temperature: the InfoNCE temperature tau > 0. Defaults to 0.2 (MoCo v2).
         seed: seed of the queue's random initial keys.
+        num_classes: classes of the online linear probe on `stop_gradient(h_q)`; `None`
+            (default): no probe. See `SelfSupervisedModel`.
         **kwargs: `keras.Model` keyword arguments, such as `name`.
 
     Call arguments:
@@ -99,6 +107,11 @@ class MoCo(keras.Model):
         with Momentum Contrastive Learning (MoCo v2). arXiv:2003.04297, 2020.
     """
 
+    serialized_layers = ("projection_head",)
+    view_names = ("view_q", "view_k")
+    feature_keys = ("h_q",)
+    embedding_keys = ("z_q",)
+
     def __init__(
         self,
         encoder: keras.Model,
@@ -108,6 +121,7 @@ class MoCo(keras.Model):
         momentum: float = 0.999,
         temperature: float = 0.2,
         seed: int | None = None,
+        num_classes: int | None = None,
         **kwargs,
     ):
         if (
@@ -118,68 +132,42 @@ class MoCo(keras.Model):
             raise ValueError(
                 f"`queue_size` should be a positive integer. Received: queue_size={queue_size}"
             )
-        if (
-            isinstance(momentum, bool)
-            or not isinstance(momentum, numbers.Real)
-            or not (0.0 <= momentum <= 1.0)
-        ):
-            raise ValueError(f"`momentum` should be in [0, 1]. Received: momentum={momentum}")
+        momentum = check_momentum(momentum)
         if (
             isinstance(temperature, bool)
             or not isinstance(temperature, numbers.Real)
             or not temperature > 0
         ):
             raise ValueError(f"`temperature` should be > 0. Received: temperature={temperature}")
-        super().__init__(**kwargs)
+        super().__init__(encoder, augmentation, num_classes, **kwargs)
         if projection_head is None:
             projection_head = ProjectionHead(
                 hidden_dims=(512,), output_dim=128, use_batch_norm=False, name="projection_head"
             )
-        if augmentation is None:
-            augmentation = SimCLRAugmentation(preset="cifar", name="augmentation")
-        self.encoder = encoder
         self.projection_head = projection_head
-        self.augmentation = augmentation
         self.queue_size = int(queue_size)
-        self.momentum = float(momentum)
+        self.momentum = momentum
         self.temperature = float(temperature)
         self.seed = seed
 
-        self.momentum_encoder = _clone(encoder)
-        self.momentum_projection_head = _clone(projection_head)
+        self.momentum_encoder = clone_layer(encoder)
+        self.momentum_projection_head = clone_layer(projection_head)
         self.queue = None
         self.queue_pointer = None
 
         self.top1_accuracy_tracker = keras.metrics.Mean(name="top1_accuracy")
 
-    def build(self, input_shape):
-        image_shape = input_shape
-        if _is_pair(input_shape) and not isinstance(input_shape[0], (int, type(None))):
-            image_shape = input_shape[0]
-        for encoder, head in (
-            (self.encoder, self.projection_head),
-            (self.momentum_encoder, self.momentum_projection_head),
-        ):
-            if not encoder.built:
-                encoder.build(image_shape)
-            feature_shape = tuple(encoder.compute_output_shape(tuple(image_shape)))
-            if not head.built:
-                head.build(feature_shape)
-        projection_shape = tuple(self.projection_head.compute_output_shape(feature_shape))
-        query_weights, key_weights = self._paired_weights()
-        if len(query_weights) != len(key_weights) or any(
-            tuple(q.shape) != tuple(k.shape) for q, k in zip(query_weights, key_weights)
-        ):
-            raise ValueError(
-                "The momentum encoder's weights do not match the encoder's: the encoder "
-                "and head must be clonable (functional, Sequential, or with get_config)."
-            )
-        # MoCo: "param_k.data.copy_(param_q.data)  # initialize" and
-        # "param_k.requires_grad = False  # not update by gradient". A copy, not the same
-        # buffer: JAX donates each variable's buffer to the training step.
-        for query, key in zip(query_weights, key_weights):
-            key.assign(ops.copy(ops.convert_to_tensor(query)))
-            key.trainable = False
+    def build_heads(self, image_shape, feature_shape):
+        projection_shape = build_chain([self.projection_head], feature_shape)
+        if not self.momentum_encoder.built:
+            self.momentum_encoder.build(image_shape)
+        build_chain(
+            [self.momentum_projection_head],
+            self.encoder_output_shape(image_shape, self.momentum_encoder),
+        )
+        online = self.encoder.weights + self.projection_head.weights
+        target = self.momentum_encoder.weights + self.momentum_projection_head.weights
+        initialize_target(target, online)
         seed = self.seed
 
         def unit_rows(shape, dtype=None):
@@ -196,12 +184,6 @@ class MoCo(keras.Model):
         self.queue_pointer = self.add_weight(
             shape=(), initializer="zeros", dtype="int32", trainable=False, name="queue_pointer"
         )
-        self.built = True
-
-    def _paired_weights(self):
-        query = self.encoder.weights + self.projection_head.weights
-        key = self.momentum_encoder.weights + self.momentum_projection_head.weights
-        return query, key
 
     def update_momentum_encoder(self):
         """`theta_k <- m theta_k + (1 - m) theta_q` for the query's trainable weights.
@@ -210,12 +192,11 @@ class MoCo(keras.Model):
         the keys are computed, as in MoCo's Algorithm 1. No gradient flows through it.
         Non-trainable weights (BatchNorm moving statistics) are left to the key encoder.
         """
-        for query, key in zip(*self._paired_weights()):
-            if not query.trainable:
-                continue
-            value = ops.stop_gradient(ops.convert_to_tensor(query))
-            value = self.momentum * ops.convert_to_tensor(key) + (1.0 - self.momentum) * value
-            key.assign(ops.cast(value, key.dtype))
+        target, online = paired_trainable_weights(
+            (self.encoder, self.projection_head),
+            (self.momentum_encoder, self.momentum_projection_head),
+        )
+        momentum_update(target, online, self.momentum)
 
     def enqueue(self, keys):
         """Writes `keys` (`(n, d)`, n <= K) over the n oldest queue rows; moves the pointer.
@@ -239,8 +220,7 @@ class MoCo(keras.Model):
             ops.cast((pointer + ops.cast(batch, "int32")) % self.queue_size, "int32")
         )
 
-    def call(self, inputs, training=None):
-        view_q, view_k = self._views(inputs)
+    def forward_views(self, view_q, view_k, training=None):
         if training:
             self.update_momentum_encoder()
         h_q = self.encoder(view_q, training=training)
@@ -249,25 +229,20 @@ class MoCo(keras.Model):
         z_k = self.momentum_projection_head(h_k, training=training)
         return {"h_q": h_q, "z_q": z_q, "z_k": ops.stop_gradient(z_k)}
 
-    def _views(self, inputs):
-        views, _ = views_from_inputs("MoCo", "(view_q, view_k)", inputs, self.augmentation)
-        return views
-
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+    def compute_ssl_loss(self, outputs, training=False):
         """InfoNCE against the queue, then (in training) enqueue the keys.
 
         The loss uses the queue as it was before this batch's keys are enqueued, as in
-        MoCo's Algorithm 1. `y` and `sample_weight` are ignored.
+        MoCo's Algorithm 1.
         """
-        del x, y, sample_weight
         if replica_context()[1] > 1:
             raise ValueError(
                 "`MoCo` does not support tf.distribute replicas or torch.distributed "
                 "processes (its queue would need the keys of every replica). Train it on "
                 "one device, or on JAX with keras.distribution.DataParallel."
             )
-        query = ops.cast(y_pred["z_q"], "float32")
-        keys = l2_normalize(ops.cast(y_pred["z_k"], "float32"))
+        query = ops.cast(outputs["z_q"], "float32")
+        keys = l2_normalize(ops.cast(outputs["z_k"], "float32"))
         # A copy: the queue variable is overwritten below (in place on torch).
         negatives = ops.stop_gradient(ops.copy(ops.convert_to_tensor(self.queue)))
         loss = info_nce(query, keys, negatives, self.temperature)
@@ -276,17 +251,12 @@ class MoCo(keras.Model):
         self.top1_accuracy_tracker.update_state(ops.cast(hit, "float32"))
         if training:
             self.enqueue(keys)
-        for extra_loss in self.losses:
-            loss = loss + ops.cast(ops.sum(extra_loss), "float32")
         return loss
 
     def get_config(self):
         config = super().get_config()
         config.update(
             {
-                "encoder": keras.saving.serialize_keras_object(self.encoder),
-                "projection_head": keras.saving.serialize_keras_object(self.projection_head),
-                "augmentation": keras.saving.serialize_keras_object(self.augmentation),
                 "queue_size": self.queue_size,
                 "momentum": self.momentum,
                 "temperature": self.temperature,
@@ -294,24 +264,3 @@ class MoCo(keras.Model):
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        for key in ("encoder", "projection_head", "augmentation"):
-            config[key] = keras.saving.deserialize_keras_object(
-                config[key], custom_objects=custom_objects
-            )
-        return cls(**config)
-
-
-def _clone(layer):
-    if isinstance(layer, keras.Model):
-        clone = keras.models.clone_model(layer)
-    else:
-        clone = layer.__class__.from_config(layer.get_config())
-    return clone
-
-
-def _is_pair(value) -> bool:
-    return isinstance(value, (list, tuple)) and len(value) == 2

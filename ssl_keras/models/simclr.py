@@ -6,24 +6,23 @@ import numbers
 import keras
 from keras import ops
 
-from ssl_keras.distributed.collectives import scale_loss_for_replicas
 from ssl_keras.distributed.gathered_nt_xent import gathered_nt_xent
 from ssl_keras.layers.projection_head import ProjectionHead
-from ssl_keras.layers.simclr_augmentation import SimCLRAugmentation
 from ssl_keras.losses.nt_xent import nt_xent, nt_xent_logits
 from ssl_keras.losses.positives_only import positives_only_loss
-from ssl_keras.models._checks import views_from_inputs
-from ssl_keras.ops.similarity import l2_normalize
+from ssl_keras.models.self_supervised_model import (
+    PROBE_METRIC_NAMES,
+    SelfSupervisedModel,
+    embedding_std,
+)
 
 OBJECTIVES = ("nt_xent", "positives_only")
 TOP_K = (1, 5)
-# Names of the metrics that only exist with an online linear probe and only make sense
-# when labels are given.
-PROBE_METRIC_NAMES = ("probe_loss", "probe_accuracy")
+__all__ = ["PROBE_METRIC_NAMES", "SimCLR", "contrastive_ranking", "embedding_std"]
 
 
 @keras.saving.register_keras_serializable(package="ssl_keras")
-class SimCLR(keras.Model):
+class SimCLR(SelfSupervisedModel):
     """SimCLR: contrastive pretraining of an encoder on two augmented views per image.
 
     "SimCLR learns representations by maximizing agreement between differently augmented
@@ -147,6 +146,8 @@ class SimCLR(keras.Model):
         Visual Representations. ICML 2020.
     """
 
+    serialized_layers = ("projection_head",)
+
     def __init__(
         self,
         encoder: keras.Model,
@@ -160,29 +161,21 @@ class SimCLR(keras.Model):
         gather_negatives: bool = True,
         **kwargs,
     ):
-        _check_arguments(temperature, learn_temperature, temperature_bounds, num_classes)
+        _check_arguments(temperature, learn_temperature, temperature_bounds)
         if objective not in OBJECTIVES:
             raise ValueError(
                 f"`objective` should be one of {OBJECTIVES}. Received: objective={objective!r}"
             )
-        super().__init__(**kwargs)
+        super().__init__(encoder, augmentation, num_classes, **kwargs)
         if projection_head is None:
             projection_head = ProjectionHead(name="projection_head")
-        if augmentation is None:
-            augmentation = SimCLRAugmentation(preset="cifar", name="augmentation")
-        self.encoder = encoder
         self.projection_head = projection_head
-        self.augmentation = augmentation
         self.temperature = float(temperature)
         self.learn_temperature = bool(learn_temperature)
         self.temperature_bounds = tuple(float(bound) for bound in temperature_bounds)
-        self.num_classes = None if num_classes is None else int(num_classes)
         self.objective = objective
         self.gather_negatives = bool(gather_negatives)
 
-        self.linear_probe = None
-        if self.num_classes is not None:
-            self.linear_probe = keras.layers.Dense(self.num_classes, name="linear_probe")
         self.log_temperature = None
         if self.learn_temperature:
             self.log_temperature = self.add_weight(
@@ -192,39 +185,10 @@ class SimCLR(keras.Model):
                 name="log_temperature",
             )
 
-        self.ssl_loss_tracker = keras.metrics.Mean(name="ssl_loss")
         self.top1_accuracy_tracker = keras.metrics.Mean(name="top1_accuracy")
         self.top5_accuracy_tracker = keras.metrics.Mean(name="top5_accuracy")
         self.positive_rank_tracker = keras.metrics.Mean(name="positive_rank")
-        self.embedding_std_tracker = keras.metrics.Mean(name="embedding_std")
         self.temperature_tracker = keras.metrics.Mean(name="temperature")
-        if self.linear_probe is not None:
-            self.probe_loss_tracker = keras.metrics.Mean(name="probe_loss")
-            self.probe_accuracy_tracker = keras.metrics.Mean(name="probe_accuracy")
-
-    def build(self, input_shape):
-        image_shape = input_shape
-        if _is_pair(input_shape) and not isinstance(input_shape[0], (int, type(None))):
-            image_shape = input_shape[0]
-        if not self.encoder.built:
-            self.encoder.build(image_shape)
-        feature_shape = self._encoder_output_shape(image_shape)
-        if not self.projection_head.built:
-            self.projection_head.build(feature_shape)
-        if self.linear_probe is not None and not self.linear_probe.built:
-            self.linear_probe.build(feature_shape)
-        self.built = True
-
-    def _encoder_output_shape(self, image_shape):
-        # A functional encoder knows its output shape; that also covers augmentations
-        # that change the image size (the encoder's input, not the raw images, counts).
-        try:
-            shape = self.encoder.output_shape
-            if isinstance(shape, tuple) and len(shape) == 2:
-                return shape
-        except (AttributeError, ValueError):
-            pass
-        return tuple(self.encoder.compute_output_shape(tuple(image_shape)))
 
     def current_temperature(self):
         """The temperature used by the loss, as a float32 scalar tensor.
@@ -240,134 +204,47 @@ class SimCLR(keras.Model):
         )
         return ops.exp(log_temperature)
 
-    def call(self, inputs, training=None):
-        view_a, view_b = self._views(inputs)
+    def forward_views(self, view_a, view_b, training=None):
         # One encoder pass over both views (2N images): BatchNorm sees both views.
         views = ops.concatenate([view_a, view_b], axis=0)
         features = self.encoder(views, training=training)
         projections = self.projection_head(features, training=training)
         h_a, h_b = ops.split(features, 2, axis=0)
         z_a, z_b = ops.split(projections, 2, axis=0)
-        outputs = {"h_a": h_a, "h_b": h_b, "z_a": z_a, "z_b": z_b}
-        if self.linear_probe is not None:
-            probe_logits = self.linear_probe(ops.stop_gradient(features))
-            outputs["probe_logits_a"], outputs["probe_logits_b"] = ops.split(
-                probe_logits, 2, axis=0
-            )
-        return outputs
+        return {"h_a": h_a, "h_b": h_b, "z_a": z_a, "z_b": z_b}
 
-    def _views(self, inputs):
-        # Views are drawn whatever `training` says: they define the task, so the loss in
-        # `evaluate()` is measured on views too.
-        views, augmented = views_from_inputs(
-            "SimCLR", "(view_a, view_b)", inputs, self.augmentation
-        )
-        if augmented:
-            if not isinstance(views, (list, tuple)) or len(views) != 2:
-                raise ValueError(
-                    "`augmentation` should return a pair of views (view_a, view_b). "
-                    f"Received: {type(views).__name__}"
-                )
-        for view in views:
-            if len(view.shape) != 4:
-                raise ValueError(
-                    "Each view should have shape (batch, height, width, channels). "
-                    f"Received: view.shape={tuple(view.shape)}"
-                )
-        return views
-
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """NT-Xent (or positives-only) + online probe + regularisation; updates metrics.
-
-        Backend-agnostic: Keras calls it inside the train/test step of every backend.
-        `sample_weight` is ignored.
-        """
-        del x, sample_weight, training
-        z_a = ops.cast(y_pred["z_a"], "float32")
-        z_b = ops.cast(y_pred["z_b"], "float32")
-        temperature = self.current_temperature()
+    def compute_ssl_loss(self, outputs, training=False):
+        """NT-Xent (or the positives-only loss) of the two views' projections."""
+        del training
+        z_a = ops.cast(outputs["z_a"], "float32")
+        z_b = ops.cast(outputs["z_b"], "float32")
         if self.objective == "nt_xent" and self.gather_negatives:
-            ssl_loss = gathered_nt_xent(z_a, z_b, temperature)
-        elif self.objective == "nt_xent":
-            ssl_loss = nt_xent(z_a, z_b, temperature)
-        else:
-            ssl_loss = positives_only_loss(z_a, z_b)
-        total_loss = ssl_loss
+            return gathered_nt_xent(z_a, z_b, self.current_temperature())
+        if self.objective == "nt_xent":
+            return nt_xent(z_a, z_b, self.current_temperature())
+        return positives_only_loss(z_a, z_b)
 
-        detached_a = ops.stop_gradient(z_a)
-        detached_b = ops.stop_gradient(z_b)
+    def update_metrics(self, outputs):
+        detached_a = ops.stop_gradient(ops.cast(outputs["z_a"], "float32"))
+        detached_b = ops.stop_gradient(ops.cast(outputs["z_b"], "float32"))
         ranking = contrastive_ranking(detached_a, detached_b, top_k=TOP_K)
-        self.ssl_loss_tracker.update_state(ops.stop_gradient(ssl_loss))
         self.top1_accuracy_tracker.update_state(ranking["top1_accuracy"])
         self.top5_accuracy_tracker.update_state(ranking["top5_accuracy"])
         self.positive_rank_tracker.update_state(ranking["rank"])
-        self.embedding_std_tracker.update_state(
-            embedding_std(ops.concatenate([detached_a, detached_b], axis=0))
-        )
-        self.temperature_tracker.update_state(ops.stop_gradient(temperature))
-
-        if self.linear_probe is not None and y is not None:
-            if len(y.shape) > 2 or (len(y.shape) == 2 and y.shape[-1] != 1):
-                raise ValueError(
-                    "The labels of the online probe should be integer class indices of shape "
-                    f"(batch,) or (batch, 1). Received: y.shape={tuple(y.shape)}"
-                )
-            labels = ops.reshape(ops.cast(y, "int32"), (-1,))
-            labels = ops.concatenate([labels, labels], axis=0)
-            logits = ops.cast(
-                ops.concatenate([y_pred["probe_logits_a"], y_pred["probe_logits_b"]], axis=0),
-                "float32",
-            )
-            probe_loss = ops.mean(
-                keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
-            )
-            correct = ops.equal(ops.cast(ops.argmax(logits, axis=-1), "int32"), labels)
-            self.probe_loss_tracker.update_state(ops.stop_gradient(probe_loss))
-            self.probe_accuracy_tracker.update_state(ops.cast(correct, "float32"))
-            total_loss = total_loss + probe_loss
-
-        # Regularisation losses of the encoder/head (kernel_regularizer, add_loss).
-        for extra_loss in self.losses:
-            total_loss = total_loss + ops.cast(ops.sum(extra_loss), "float32")
-        # tf.distribute sums the replicas' gradients: Keras expects a loss scaled by
-        # 1 / num_replicas (a no-op on one device, JAX and PyTorch).
-        return scale_loss_for_replicas(total_loss)
-
-    def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        results = super().compute_metrics(x, y, y_pred, sample_weight)
-        if y is None:
-            # Without labels the probe metrics were not updated: leave them out of the
-            # logs instead of reporting zeros.
-            results = {
-                key: value for key, value in results.items() if key not in PROBE_METRIC_NAMES
-            }
-        return results
+        self.temperature_tracker.update_state(ops.stop_gradient(self.current_temperature()))
 
     def get_config(self):
         config = super().get_config()
         config.update(
             {
-                "encoder": keras.saving.serialize_keras_object(self.encoder),
-                "projection_head": keras.saving.serialize_keras_object(self.projection_head),
-                "augmentation": keras.saving.serialize_keras_object(self.augmentation),
                 "temperature": self.temperature,
                 "learn_temperature": self.learn_temperature,
                 "temperature_bounds": list(self.temperature_bounds),
-                "num_classes": self.num_classes,
                 "objective": self.objective,
                 "gather_negatives": self.gather_negatives,
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        for key in ("encoder", "projection_head", "augmentation"):
-            config[key] = keras.saving.deserialize_keras_object(
-                config[key], custom_objects=custom_objects
-            )
-        return cls(**config)
 
 
 def contrastive_ranking(z_a, z_b, top_k: tuple[int, ...] = TOP_K) -> dict:
@@ -405,29 +282,7 @@ def contrastive_ranking(z_a, z_b, top_k: tuple[int, ...] = TOP_K) -> dict:
     return result
 
 
-def embedding_std(embeddings):
-    """Collapse monitor: std over the batch of L2-normalised embeddings, averaged over dims.
-
-    For `n` embeddings of dimension `d` spread uniformly on the unit sphere each
-    coordinate has variance `1 / d`, so the value is about `1 / sqrt(d)`; if every
-    embedding is the same vector (complete collapse) it is 0. This is Lightly's
-    `std_of_l2_normalized`, with the population (1 / n) standard deviation.
-
-    Args:
-        embeddings: `(n, d)` tensor.
-
-    Returns:
-        float32 scalar tensor.
-    """
-    normalized = l2_normalize(ops.cast(embeddings, "float32"), axis=-1)
-    return ops.mean(ops.std(normalized, axis=0))
-
-
-def _is_pair(value) -> bool:
-    return isinstance(value, (list, tuple)) and len(value) == 2
-
-
-def _check_arguments(temperature, learn_temperature, temperature_bounds, num_classes) -> None:
+def _check_arguments(temperature, learn_temperature, temperature_bounds) -> None:
     if (
         isinstance(temperature, bool)
         or not isinstance(temperature, numbers.Real)
@@ -447,13 +302,4 @@ def _check_arguments(temperature, learn_temperature, temperature_bounds, num_cla
         raise ValueError(
             "A learned `temperature` should start within `temperature_bounds`. "
             f"Received: temperature={temperature}, temperature_bounds={temperature_bounds}"
-        )
-    if num_classes is not None and (
-        isinstance(num_classes, bool)
-        or not isinstance(num_classes, numbers.Integral)
-        or num_classes < 1
-    ):
-        raise ValueError(
-            f"`num_classes` should be a positive integer or None. Received: "
-            f"num_classes={num_classes}"
         )

@@ -1,0 +1,291 @@
+"""The base of every two-view self-supervised model: views, building, metrics, saving."""
+
+import numbers
+
+import keras
+from keras import ops
+
+from ssl_keras.distributed.collectives import scale_loss_for_replicas
+from ssl_keras.layers.simclr_augmentation import SimCLRAugmentation
+from ssl_keras.models._checks import views_from_inputs
+from ssl_keras.ops.similarity import l2_normalize
+
+# Names of the metrics that only exist with an online linear probe and only make sense
+# when labels are given.
+PROBE_METRIC_NAMES = ("probe_loss", "probe_accuracy")
+
+
+class SelfSupervisedModel(keras.Model):
+    """Base class of the two-view self-supervised models (SimCLR, MoCo, SimSiam, BYOL, ...).
+
+    A subclass says what its method computes; this class does the rest, the same way for
+    every method:
+    - **Views.** `call` takes images `(batch, height, width, channels)` (augmented into two
+      views by `augmentation`, a layer returning a pair) or a pair of pre-made views, and
+      checks them. `fit(images)` and `fit(images, labels)` both work.
+    - **Building** from the input shape: the encoder, then the subclass's heads
+      (`build_heads`), then the online probe.
+    - **Loss.** `compute_loss` = the subclass's `compute_ssl_loss(outputs)` + the online
+      probe's cross-entropy (with labels) + the regularisation losses of every sublayer,
+      scaled for `tf.distribute` replicas.
+    - **Metrics:** `ssl_loss`, `embedding_std` (the collapse monitor on the embeddings named
+      by `embedding_keys`: about `1 / sqrt(d)` when spread, 0 when collapsed) and, with
+      `num_classes` and labels, `probe_loss` and `probe_accuracy`.
+    - **Saving:** `get_config` serialises `encoder`, `augmentation`, every layer named in
+      `serialized_layers` and `num_classes`; `from_config` deserialises them.
+
+    A subclass implements:
+    - `__init__`: validate and keep its own arguments, call
+      `super().__init__(encoder, augmentation, num_classes, **kwargs)`, create its heads;
+      extend `get_config` with its scalar arguments.
+    - `forward_views(view_a, view_b, training)`: a dict of outputs (keys of its choice).
+    - `compute_ssl_loss(outputs, training)`: the self-supervised loss, a float32 scalar.
+    - optionally `build_heads(image_shape, feature_shape)` (default: builds the layers in
+      `serialized_layers` one after the other from the features) and
+      `update_metrics(outputs)` for method-specific metrics.
+    Class attributes: `serialized_layers` (names of the head attributes, also `__init__`
+    arguments), `view_names` (for error messages), `feature_keys` (outputs the online
+    probe reads: one probe logit output `"probe_logits" + key[1:]` per key, e.g. `"h_a"`
+    -> `"probe_logits_a"`) and `embedding_keys` (outputs the collapse monitor reads).
+
+    The online probe is a `Dense(num_classes)` on `stop_gradient` of the features, as in
+    SimCLR's reference code: it trains with the same optimizer and never changes the
+    encoder. Fitting without labels leaves it untouched (Keras warns that its weights get
+    no gradient) and leaves its metrics out of the logs. `sample_weight` is ignored.
+
+    Args:
+        encoder: a Keras model mapping images to `(batch, dim)` features; trained in place
+            and exposed as `model.encoder`.
+        augmentation: a layer mapping images to a pair of views. Defaults to
+            `SimCLRAugmentation(preset="cifar")`.
+        num_classes: classes of the online linear probe; `None` (default): no probe.
+        **kwargs: `keras.Model` keyword arguments, such as `name`.
+
+    Raises:
+        ValueError: if `num_classes` is not a positive integer or None, or the inputs are
+            neither a rank-4 image batch nor a pair of them.
+    """
+
+    serialized_layers: tuple[str, ...] = ()
+    view_names: tuple[str, str] = ("view_a", "view_b")
+    feature_keys: tuple[str, ...] = ("h_a", "h_b")
+    embedding_keys: tuple[str, ...] = ("z_a", "z_b")
+
+    def __init__(
+        self,
+        encoder: keras.Model,
+        augmentation: keras.layers.Layer | None = None,
+        num_classes: int | None = None,
+        **kwargs,
+    ):
+        if num_classes is not None and (
+            isinstance(num_classes, bool)
+            or not isinstance(num_classes, numbers.Integral)
+            or num_classes < 1
+        ):
+            raise ValueError(
+                f"`num_classes` should be a positive integer or None. Received: "
+                f"num_classes={num_classes}"
+            )
+        super().__init__(**kwargs)
+        if augmentation is None:
+            augmentation = SimCLRAugmentation(preset="cifar", name="augmentation")
+        self.encoder = encoder
+        self.augmentation = augmentation
+        self.num_classes = None if num_classes is None else int(num_classes)
+        self.linear_probe = None
+        if self.num_classes is not None:
+            self.linear_probe = keras.layers.Dense(self.num_classes, name="linear_probe")
+        self.ssl_loss_tracker = keras.metrics.Mean(name="ssl_loss")
+        self.embedding_std_tracker = keras.metrics.Mean(name="embedding_std")
+        if self.linear_probe is not None:
+            self.probe_loss_tracker = keras.metrics.Mean(name="probe_loss")
+            self.probe_accuracy_tracker = keras.metrics.Mean(name="probe_accuracy")
+
+    # -- building ---------------------------------------------------------------------
+
+    def build(self, input_shape):
+        image_shape = input_shape
+        if _is_pair(input_shape) and not isinstance(input_shape[0], (int, type(None))):
+            image_shape = input_shape[0]
+        image_shape = tuple(image_shape)
+        if not self.encoder.built:
+            self.encoder.build(image_shape)
+        feature_shape = self.encoder_output_shape(image_shape)
+        self.build_heads(image_shape, feature_shape)
+        if self.linear_probe is not None and not self.linear_probe.built:
+            self.linear_probe.build(feature_shape)
+        self.built = True
+
+    def build_heads(self, image_shape, feature_shape):
+        """Builds the subclass's layers. Default: the `serialized_layers`, chained."""
+        del image_shape
+        build_chain([getattr(self, name) for name in self.serialized_layers], feature_shape)
+
+    def encoder_output_shape(self, image_shape, encoder=None):
+        """`(batch, dim)`, the shape of `encoder` (default: `self.encoder`) features."""
+        encoder = self.encoder if encoder is None else encoder
+        # A functional encoder knows its output shape; that also covers augmentations
+        # that change the image size (the encoder's input, not the raw images, counts).
+        try:
+            shape = encoder.output_shape
+            if isinstance(shape, tuple) and len(shape) == 2:
+                return shape
+        except (AttributeError, ValueError):
+            pass
+        return tuple(encoder.compute_output_shape(tuple(image_shape)))
+
+    # -- forward ----------------------------------------------------------------------
+
+    def call(self, inputs, training=None):
+        view_a, view_b = self.two_views(inputs)
+        outputs = self.forward_views(view_a, view_b, training=training)
+        if self.linear_probe is not None:
+            features = [outputs[key] for key in self.feature_keys]
+            logits = self.linear_probe(ops.stop_gradient(ops.concatenate(features, axis=0)))
+            for key, part in zip(self.feature_keys, ops.split(logits, len(features), axis=0)):
+                outputs["probe_logits" + key[1:]] = part
+        return outputs
+
+    def forward_views(self, view_a, view_b, training=None) -> dict:
+        """The method's forward pass on the two views; returns a dict of tensors.
+
+        (Not `forward`: on the torch backend a Keras model is a `torch.nn.Module`, whose
+        `forward` Keras already defines.)
+        """
+        raise NotImplementedError(f"{type(self).__name__} should implement `forward_views`.")
+
+    def two_views(self, inputs):
+        """The two views of `inputs`: the pair itself, or `augmentation(inputs)`.
+
+        Views are drawn whatever `training` says: they define the task, so the loss in
+        `evaluate()` is measured on views too.
+        """
+        pair = "(" + ", ".join(self.view_names) + ")"
+        views, augmented = views_from_inputs(type(self).__name__, pair, inputs, self.augmentation)
+        if augmented and (not isinstance(views, (list, tuple)) or len(views) != 2):
+            raise ValueError(
+                f"`augmentation` should return a pair of views {pair}. "
+                f"Received: {type(views).__name__}"
+            )
+        for view in views:
+            if len(view.shape) != 4:
+                raise ValueError(
+                    "Each view should have shape (batch, height, width, channels). "
+                    f"Received: view.shape={tuple(view.shape)}"
+                )
+        return tuple(views)
+
+    # -- loss and metrics -------------------------------------------------------------
+
+    def compute_ssl_loss(self, outputs: dict, training: bool = False):
+        """The self-supervised loss of `outputs` (from `call`), a float32 scalar."""
+        raise NotImplementedError(f"{type(self).__name__} should implement `compute_ssl_loss`.")
+
+    def update_metrics(self, outputs: dict) -> None:
+        """Updates the subclass's own metrics from `outputs` (default: none)."""
+        del outputs
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Self-supervised loss + online probe + regularisation; updates the metrics.
+
+        Backend-agnostic: Keras calls it inside the train/test step of every backend.
+        `sample_weight` is ignored.
+        """
+        del x, sample_weight
+        ssl_loss = ops.cast(self.compute_ssl_loss(y_pred, training=training), "float32")
+        self.ssl_loss_tracker.update_state(ops.stop_gradient(ssl_loss))
+        embeddings = [ops.cast(y_pred[key], "float32") for key in self.embedding_keys]
+        self.embedding_std_tracker.update_state(
+            embedding_std(ops.stop_gradient(ops.concatenate(embeddings, axis=0)))
+        )
+        self.update_metrics(y_pred)
+        total_loss = ssl_loss
+        if self.linear_probe is not None and y is not None:
+            total_loss = total_loss + self._probe_loss(y, y_pred)
+        # Regularisation losses of the encoder/heads (kernel_regularizer, add_loss).
+        for extra_loss in self.losses:
+            total_loss = total_loss + ops.cast(ops.sum(extra_loss), "float32")
+        # tf.distribute sums the replicas' gradients: Keras expects a loss scaled by
+        # 1 / num_replicas (a no-op on one device, JAX and PyTorch).
+        return scale_loss_for_replicas(total_loss)
+
+    def _probe_loss(self, y, y_pred):
+        if len(y.shape) > 2 or (len(y.shape) == 2 and y.shape[-1] != 1):
+            raise ValueError(
+                "The labels of the online probe should be integer class indices of shape "
+                f"(batch,) or (batch, 1). Received: y.shape={tuple(y.shape)}"
+            )
+        labels = ops.reshape(ops.cast(y, "int32"), (-1,))
+        labels = ops.concatenate([labels] * len(self.feature_keys), axis=0)
+        logits = ops.cast(
+            ops.concatenate([y_pred["probe_logits" + key[1:]] for key in self.feature_keys], 0),
+            "float32",
+        )
+        probe_loss = ops.mean(
+            keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+        )
+        correct = ops.equal(ops.cast(ops.argmax(logits, axis=-1), "int32"), labels)
+        self.probe_loss_tracker.update_state(ops.stop_gradient(probe_loss))
+        self.probe_accuracy_tracker.update_state(ops.cast(correct, "float32"))
+        return probe_loss
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        results = super().compute_metrics(x, y, y_pred, sample_weight)
+        if y is None:
+            # Without labels the probe metrics were not updated: leave them out of the
+            # logs instead of reporting zeros.
+            results = {
+                key: value for key, value in results.items() if key not in PROBE_METRIC_NAMES
+            }
+        return results
+
+    # -- saving -----------------------------------------------------------------------
+
+    def get_config(self):
+        config = super().get_config()
+        for name in ("encoder", "augmentation") + tuple(self.serialized_layers):
+            config[name] = keras.saving.serialize_keras_object(getattr(self, name))
+        config["num_classes"] = self.num_classes
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        for name in ("encoder", "augmentation") + tuple(cls.serialized_layers):
+            config[name] = keras.saving.deserialize_keras_object(
+                config[name], custom_objects=custom_objects
+            )
+        return cls(**config)
+
+
+def build_chain(layers, input_shape):
+    """Builds `layers` applied one after the other to `input_shape`; returns the output shape."""
+    shape = tuple(input_shape)
+    for layer in layers:
+        if not layer.built:
+            layer.build(shape)
+        shape = tuple(layer.compute_output_shape(shape))
+    return shape
+
+
+def embedding_std(embeddings):
+    """Collapse monitor: std over the batch of L2-normalised embeddings, averaged over dims.
+
+    For `n` embeddings of dimension `d` spread uniformly on the unit sphere each
+    coordinate has variance `1 / d`, so the value is about `1 / sqrt(d)`; if every
+    embedding is the same vector (complete collapse) it is 0. This is Lightly's
+    `std_of_l2_normalized`, with the population (1 / n) standard deviation.
+
+    Args:
+        embeddings: `(n, d)` tensor.
+
+    Returns:
+        float32 scalar tensor.
+    """
+    normalized = l2_normalize(ops.cast(embeddings, "float32"), axis=-1)
+    return ops.mean(ops.std(normalized, axis=0))
+
+
+def _is_pair(value) -> bool:
+    return isinstance(value, (list, tuple)) and len(value) == 2
