@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from ssl_keras.validation import check_positive_int
+
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 DIGIT_NUMERALS = tuple(str(digit) for digit in range(10))
 
@@ -96,11 +98,7 @@ def caption_digits(
     templates = tuple(templates)
     if not templates:
         raise ValueError("`templates` should contain at least one template. Received: []")
-    if not isinstance(captions_per_image, int) or captions_per_image < 1:
-        raise ValueError(
-            "`captions_per_image` should be a positive integer. Received: "
-            f"captions_per_image={captions_per_image}"
-        )
+    check_positive_int(captions_per_image, "captions_per_image")
     rng = np.random.default_rng(seed)
     repeated_labels = np.tile(labels, captions_per_image)
     choices = rng.integers(0, len(templates), size=len(repeated_labels))

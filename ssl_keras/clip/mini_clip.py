@@ -6,8 +6,9 @@ from keras import ops
 
 from ssl_keras.clip.word_tokenizer import WordTokenizer
 from ssl_keras.losses.clip_contrastive import clip_contrastive_loss
-from ssl_keras.models._checks import check_image_shape, check_positive_int
+from ssl_keras.models._checks import check_image_shape
 from ssl_keras.models.small_cnn import small_cnn_encoder
+from ssl_keras.validation import check_positive_int, check_temperature
 
 
 @keras.saving.register_keras_serializable(package="ssl_keras")
@@ -84,8 +85,7 @@ class MiniCLIP(keras.Model):
         self.embedding_dim = check_positive_int(embedding_dim, "embedding_dim")
         self.image_width = check_positive_int(image_width, "image_width")
         self.word_embedding_dim = check_positive_int(word_embedding_dim, "word_embedding_dim")
-        if not temperature > 0:
-            raise ValueError(f"`temperature` should be > 0. Received: temperature={temperature}")
+        check_temperature(temperature)
         self.temperature = temperature
         if image_encoder is None:
             image_encoder = small_cnn_encoder(

@@ -5,6 +5,8 @@ import re
 import keras
 import numpy as np
 
+from ssl_keras.validation import check_positive_int
+
 PAD_TOKEN = "[PAD]"
 UNKNOWN_TOKEN = "[UNK]"
 _WORD_PATTERN = re.compile(r"[a-z]+|[0-9]")
@@ -54,11 +56,7 @@ class WordTokenizer:
                     "Each vocabulary entry should be a lower-case word or one digit, as the "
                     f"tokenizer splits them. Received: {word!r}"
                 )
-        if not isinstance(sequence_length, int) or sequence_length <= 0:
-            raise ValueError(
-                "`sequence_length` should be a positive integer. Received: "
-                f"sequence_length={sequence_length}"
-            )
+        check_positive_int(sequence_length, "sequence_length")
         self.vocabulary = vocabulary
         self.sequence_length = sequence_length
         self._index = {word: index + 2 for index, word in enumerate(vocabulary)}

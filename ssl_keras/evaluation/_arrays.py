@@ -9,6 +9,7 @@ import numpy as np
 from keras import ops
 
 from ssl_keras.ops.similarity import EPSILON
+from ssl_keras.validation import check_positive_int
 
 
 def to_numpy(x) -> np.ndarray:
@@ -72,22 +73,6 @@ def check_labels(labels, name: str, num_samples: int | None = None) -> np.ndarra
     return labels
 
 
-def check_positive_int(value, name: str) -> int:
-    """Returns `value` if it is an integer >= 1, else raises a ValueError."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"`{name}` should be an integer >= 1. Received: {name}={value!r}")
-    return int(value)
-
-
-def check_positive_float(value, name: str) -> float:
-    """Returns `value` as a float if it is a number > 0, else raises a ValueError."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.integer, np.floating))
-        or not value > 0
-    ):
-        raise ValueError(f"`{name}` should be > 0. Received: {name}={value!r}")
-    return float(value)
 
 
 def infer_num_classes(labels: np.ndarray, num_classes: int | None, name: str) -> int:

@@ -3,7 +3,8 @@
 import keras
 import numpy as np
 
-from ssl_keras.evaluation._arrays import check_positive_int, to_numpy
+from ssl_keras.evaluation._arrays import to_numpy
+from ssl_keras.validation import check_positive_int
 
 
 def extract_features(encoder, images, batch_size: int = 256, verbose="auto") -> np.ndarray:

@@ -12,11 +12,10 @@ import numpy as np
 from ssl_keras.evaluation._arrays import (
     check_features,
     check_labels,
-    check_positive_float,
-    check_positive_int,
     infer_num_classes,
     l2_normalize_rows,
 )
+from ssl_keras.validation import check_positive_float, check_positive_int
 
 logger = logging.getLogger(__name__)
 

@@ -11,11 +11,10 @@ import numpy as np
 from ssl_keras.evaluation._arrays import (
     check_features,
     check_labels,
-    check_positive_float,
-    check_positive_int,
     infer_num_classes,
 )
 from ssl_keras.evaluation.features import extract_features
+from ssl_keras.validation import check_positive_float, check_positive_int
 
 logger = logging.getLogger(__name__)
 

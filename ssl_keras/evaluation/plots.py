@@ -9,7 +9,6 @@ backend displays a returned `Figure` as the cell's output.
 """
 
 import logging
-import numbers
 import os
 
 import numpy as np
@@ -18,11 +17,11 @@ from matplotlib.figure import Figure
 from ssl_keras.evaluation._arrays import (
     check_features,
     check_labels,
-    check_positive_float,
     l2_normalize_rows,
     to_numpy,
 )
 from ssl_keras.ops.softmax import softmax_with_temperature
+from ssl_keras.validation import check_positive_float
 
 logger = logging.getLogger(__name__)
 
@@ -324,8 +323,7 @@ def plot_tsne(
         raise ValueError(
             f"`max_points` should be an integer >= 3. Received: max_points={max_points!r}"
         )
-    if not isinstance(perplexity, numbers.Real) or not perplexity > 0:
-        raise ValueError(f"`perplexity` should be > 0. Received: perplexity={perplexity!r}")
+    check_positive_float(perplexity, "perplexity")
     num_points = features.shape[0]
     if num_points < 3:
         raise ValueError(

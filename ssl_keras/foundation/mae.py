@@ -1,6 +1,5 @@
 """A small masked autoencoder (MAE), trainable with `model.fit(images)` on every backend."""
 
-import numbers
 
 import keras
 import numpy as np
@@ -19,6 +18,7 @@ from ssl_keras.foundation.vit_layers import (
     TokenPooling,
     TransformerBlock,
 )
+from ssl_keras.validation import check_positive_int
 
 # Added to the per-patch variance before dividing, as in MAE's norm_pix_loss.
 NORM_PIX_EPSILON = 1e-6
@@ -189,10 +189,7 @@ class MaskedAutoencoder(keras.Model):
                 f"Received: patch_size={patch_size}, image_shape={image_shape}"
             )
         for name, value in (("num_layers", num_layers), ("decoder_num_layers", decoder_num_layers)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(
-                    f"`{name}` should be a positive integer. Received: {name}={value!r}"
-                )
+            check_positive_int(value, name)
         grid_size = (image_shape[0] // patch_size, image_shape[1] // patch_size)
         num_patches = grid_size[0] * grid_size[1]
         num_masked_patches(num_patches, mask_ratio)  # validates mask_ratio

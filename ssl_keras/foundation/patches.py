@@ -11,17 +11,11 @@ import keras
 import numpy as np
 from keras import ops
 
+from ssl_keras.validation import check_positive_int
+
 
 def _check_patch_size(patch_size) -> int:
-    if isinstance(patch_size, bool) or not isinstance(patch_size, numbers.Integral):
-        raise ValueError(
-            f"`patch_size` should be a positive integer. Received: patch_size={patch_size!r}"
-        )
-    if patch_size < 1:
-        raise ValueError(
-            f"`patch_size` should be a positive integer. Received: patch_size={patch_size}"
-        )
-    return int(patch_size)
+    return check_positive_int(patch_size, "patch_size")
 
 
 def patchify(images, patch_size: int):

@@ -26,54 +26,24 @@ accelerator and jit-compile on every backend; they are not meant for a `tf.data`
 pipeline (unlike Keras's preprocessing layers) except on the tensorflow backend.
 """
 
-import numbers
 
 import keras
 import numpy as np
 from keras import ops
 
+from ssl_keras.validation import (  # noqa: F401 (used by the layers)
+    check_interval,
+    check_probability,
+    is_number,
+)
+from ssl_keras.validation import is_positive_int as is_positive_integer  # noqa: F401
+
 # ITU-R 601-2 luma weights, the ones torchvision's `rgb_to_grayscale` (and Keras's) use.
 LUMA_WEIGHTS = (0.2989, 0.587, 0.114)
 
 
-def is_number(value) -> bool:
-    """True for Python and NumPy real numbers, False for booleans and everything else."""
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
-def is_positive_integer(value) -> bool:
-    """True for Python and NumPy integers >= 1 (booleans excluded)."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)) and (
-        value >= 1
-    )
-
-
-def check_probability(value, name: str) -> float:
-    """Returns `value` as a float, or raises if it is not a probability in [0, 1]."""
-    if not is_number(value) or not 0 <= value <= 1:
-        raise ValueError(f"`{name}` should be a float in [0, 1]. Received: {name}={value!r}")
-    return float(value)
-
-
-def check_interval(value, name: str, high: float | None = None) -> tuple:
-    """Returns `value` as a `(min, max)` tuple of floats with `0 < min <= max (<= high)`.
-
-    Raises:
-        ValueError: if `value` is not a pair of numbers satisfying these bounds.
-    """
-    condition = "0 < min <= max" + ("" if high is None else f" <= {high:g}")
-    try:
-        lower, upper = value
-        valid = is_number(lower) and is_number(upper)
-    except (TypeError, ValueError):
-        valid = False
-    if valid:
-        valid = 0 < lower <= upper and (high is None or upper <= high)
-    if not valid:
-        raise ValueError(
-            f"`{name}` should be a tuple (min, max) with {condition}. Received: {name}={value!r}"
-        )
-    return (float(lower), float(upper))
 
 
 def check_value_range(value_range) -> tuple:

@@ -1,8 +1,9 @@
 """The projection head g(.) of SimCLR: a small MLP on top of the encoder."""
 
-import numbers
 
 import keras
+
+from ssl_keras.validation import check_positive_int, is_positive_int
 
 
 @keras.saving.register_keras_serializable(package="ssl_keras")
@@ -70,14 +71,11 @@ class ProjectionHead(keras.layers.Layer):
         if isinstance(hidden_dims, int):
             hidden_dims = (hidden_dims,)
         hidden_dims = tuple(hidden_dims)
-        if not all(_is_positive_int(width) for width in hidden_dims):
+        if not all(is_positive_int(width) for width in hidden_dims):
             raise ValueError(
                 f"`hidden_dims` should hold positive integers. Received: hidden_dims={hidden_dims}"
             )
-        if not _is_positive_int(output_dim):
-            raise ValueError(
-                f"`output_dim` should be a positive integer. Received: output_dim={output_dim}"
-            )
+        check_positive_int(output_dim, "output_dim")
         hidden_dims = tuple(int(width) for width in hidden_dims)
         output_dim = int(output_dim)
         self.hidden_dims = hidden_dims
@@ -149,9 +147,6 @@ class ProjectionHead(keras.layers.Layer):
         config["activation"] = keras.activations.deserialize(config["activation"])
         return cls(**config)
 
-
-def _is_positive_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > 0
 
 
 def _check_rank(shape) -> None:

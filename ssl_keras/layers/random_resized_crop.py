@@ -8,8 +8,8 @@ from keras import ops
 from ssl_keras.layers._augmentation_base import (
     AugmentationLayer,
     check_interval,
-    is_positive_integer,
 )
+from ssl_keras.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="ssl_keras")
@@ -107,14 +107,8 @@ class RandomResizedCrop(AugmentationLayer):
     ):
         super().__init__(value_range=value_range, seed=seed, **kwargs)
         for name, value in (("height", height), ("width", width)):
-            if value is not None and not is_positive_integer(value):
-                raise ValueError(
-                    f"`{name}` should be a positive integer or None. Received: {name}={value!r}"
-                )
-        if not is_positive_integer(num_attempts):
-            raise ValueError(
-                f"`num_attempts` should be an integer >= 1. Received: num_attempts={num_attempts!r}"
-            )
+            check_positive_int(value, name, allow_none=True)
+        check_positive_int(num_attempts, "num_attempts")
         self.height = None if height is None else int(height)
         self.width = None if width is None else int(width)
         self.scale = check_interval(scale, "scale", high=1.0)

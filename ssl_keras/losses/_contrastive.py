@@ -4,25 +4,7 @@ import keras
 from keras import ops
 
 from ssl_keras.ops.similarity import _check_embeddings, pairwise_cosine_similarity
-
-
-def check_positive(value, name: str, allow_zero: bool = False) -> None:
-    """Raises `ValueError` for a Python number that is not > 0 (>= 0 with `allow_zero`).
-
-    Tensors (a learned temperature, a scheduled weight) are not checked: that would need
-    a Python `if` on a tensor value, which breaks `jit`.
-    """
-    if not isinstance(value, (int, float)):
-        return
-    if allow_zero and not value >= 0:
-        raise ValueError(f"`{name}` should be >= 0. Received: {name}={value}")
-    if not allow_zero and not value > 0:
-        raise ValueError(f"`{name}` should be > 0. Received: {name}={value}")
-
-
-def check_temperature(temperature) -> None:
-    """Raises `ValueError` for a Python-number temperature that is not > 0."""
-    check_positive(temperature, "temperature")
+from ssl_keras.validation import check_positive, check_temperature  # noqa: F401
 
 
 def check_pair(

@@ -1,12 +1,12 @@
 """NT-Xent computed block by block: memory O(N * chunk_size) instead of O(N^2)."""
 
-import numbers
 
 import keras
 from keras import ops
 
 from ssl_keras.losses._contrastive import TwoViewLoss, check_pair, check_temperature
 from ssl_keras.ops.similarity import l2_normalize
+from ssl_keras.validation import check_positive_int
 
 DEFAULT_CHUNK_SIZE = 1024
 
@@ -237,15 +237,7 @@ def _masked_logsumexp(logits, exclude_mask):
 
 
 def _check_chunk_size(chunk_size) -> int:
-    if (
-        isinstance(chunk_size, bool)
-        or not isinstance(chunk_size, numbers.Integral)
-        or chunk_size < 1
-    ):
-        raise ValueError(
-            f"`chunk_size` should be a positive integer. Received: chunk_size={chunk_size!r}"
-        )
-    return int(chunk_size)
+    return check_positive_int(chunk_size, "chunk_size")
 
 
 @keras.saving.register_keras_serializable(package="ssl_keras")

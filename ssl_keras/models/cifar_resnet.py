@@ -2,7 +2,8 @@
 
 import keras
 
-from ssl_keras.models._checks import check_image_shape, check_positive_int
+from ssl_keras.models._checks import check_image_shape
+from ssl_keras.validation import check_positive_int
 
 # Blocks per stage of ResNet-18 (He et al., 2016, Table 1) and each stage's first stride.
 RESNET18_BLOCKS = (2, 2, 2, 2)

@@ -3,7 +3,8 @@
 import keras
 
 from ssl_keras.layers.batch_normalization import BatchNormalization
-from ssl_keras.models._checks import check_image_shape, check_positive_int
+from ssl_keras.models._checks import check_image_shape
+from ssl_keras.validation import check_positive_int
 
 DATA_FORMATS = ("channels_last", "channels_first")
 

@@ -2,6 +2,8 @@
 
 from keras import ops
 
+from ssl_keras.validation import check_temperature
+
 
 def softmax_with_temperature(logits, temperature: float = 1.0, axis: int = -1):
     """`softmax(logits / temperature)` along `axis`.
@@ -25,7 +27,7 @@ def softmax_with_temperature(logits, temperature: float = 1.0, axis: int = -1):
     Example:
     >>> softmax_with_temperature([1.0, 0.2, 0.1, -0.1, -0.3], temperature=0.1)
     """
-    _check_temperature(temperature)
+    check_temperature(temperature)
     logits = ops.convert_to_tensor(logits)
     if not _is_floating(logits.dtype):
         logits = ops.cast(logits, "float32")
@@ -34,8 +36,3 @@ def softmax_with_temperature(logits, temperature: float = 1.0, axis: int = -1):
 
 def _is_floating(dtype) -> bool:
     return "float" in str(dtype)
-
-
-def _check_temperature(temperature) -> None:
-    if isinstance(temperature, (int, float)) and not temperature > 0:
-        raise ValueError(f"`temperature` should be > 0. Received: temperature={temperature}")

@@ -2,7 +2,6 @@
 
 import logging
 import math
-import numbers
 import time
 
 import keras
@@ -12,6 +11,7 @@ from ssl_keras.pretext._base import check_seed
 from ssl_keras.pretext.colorization import Colorization, colorization_dataset
 from ssl_keras.pretext.jigsaw import JigsawPrediction, jigsaw_dataset
 from ssl_keras.pretext.rotation import ROTATION_MODES, RotationPrediction, rotation_dataset
+from ssl_keras.validation import check_positive_int
 
 logger = logging.getLogger(__name__)
 
@@ -184,7 +184,7 @@ def compare_pretext_tasks(
                          f"Received: rotation_mode={rotation_mode!r}")
     for name, value in (("probe_epochs", probe_epochs), ("batch_size", batch_size),
                         ("width", width)):
-        _check_positive_int(value, name)
+        check_positive_int(value, name)
     if rotation_mode == "all" and batch_size < 4:
         raise ValueError(f"`batch_size` should be >= 4 with rotation_mode='all'. "
                          f"Received: batch_size={batch_size}")
@@ -193,13 +193,13 @@ def compare_pretext_tasks(
 
     (x_train, y_train), (x_test, y_test) = _load(dataset, data_dir)
     if train_limit is not None:
-        _check_positive_int(train_limit, "train_limit")
+        check_positive_int(train_limit, "train_limit")
         x_train, y_train = x_train[:train_limit], y_train[:train_limit]
     num_classes = int(max(y_train.max(), y_test.max())) + 1
     input_shape = tuple(x_train.shape[1:])
     if knn_k is None:
         knn_k = 200 if len(x_train) >= 10_000 else 20
-    knn_k = min(_check_positive_int(knn_k, "knn_k"), len(x_train))
+    knn_k = min(check_positive_int(knn_k, "knn_k"), len(x_train))
     if simclr_crop_min_scale is None:
         simclr_crop_min_scale = 0.08 if input_shape[0] > 16 else 0.3
     if simclr_temperature is None:
@@ -322,11 +322,6 @@ def _draw_seed(rng) -> int:
     return int(rng.integers(0, 2**31 - 1))
 
 
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"`{name}` should be a positive integer. Received: {name}={value!r}")
-    return int(value)
-
 
 def _epochs_per_method(epochs, methods) -> dict:
     if isinstance(epochs, dict):
@@ -339,7 +334,7 @@ def _epochs_per_method(epochs, methods) -> dict:
         values = {m: epochs for m in methods}
     for method, value in values.items():
         if method != "random_init":
-            _check_positive_int(value, "epochs")
+            check_positive_int(value, "epochs")
     return values
 
 

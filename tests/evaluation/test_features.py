@@ -85,7 +85,7 @@ def test_wrong_image_rank_raises_value_error(shape):
 
 def test_bad_arguments_raise_value_error():
     images = np.zeros((2, 8, 8, 3))
-    with pytest.raises(ValueError, match="`batch_size` should be an integer >= 1"):
+    with pytest.raises(ValueError, match="`batch_size` should be a positive integer"):
         extract_features(_small_encoder(), images, batch_size=0)
     with pytest.raises(ValueError, match="`verbose`"):
         extract_features(_small_encoder(), images, verbose=3)

@@ -187,11 +187,11 @@ def test_num_classes_larger_than_labels_is_allowed(rng):
 @pytest.mark.parametrize(
     "kwargs,message",
     [
-        ({"k": 0}, "`k` should be an integer >= 1"),
-        ({"k": 2.5}, "`k` should be an integer >= 1"),
+        ({"k": 0}, "`k` should be a positive integer"),
+        ({"k": 2.5}, "`k` should be a positive integer"),
         ({"temperature": 0}, "`temperature` should be > 0. Received: temperature=0"),
         ({"temperature": -1.0}, "`temperature` should be > 0"),
-        ({"batch_size": 0}, "`batch_size` should be an integer >= 1"),
+        ({"batch_size": 0}, "`batch_size` should be a positive integer"),
         ({"num_classes": 2}, "class ids < num_classes=2"),
     ],
 )

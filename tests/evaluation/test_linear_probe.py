@@ -123,8 +123,8 @@ def test_num_classes_sets_the_output_width(rng):
 @pytest.mark.parametrize(
     "kwargs,message",
     [
-        ({"epochs": 0}, "`epochs` should be an integer >= 1"),
-        ({"batch_size": -1}, "`batch_size` should be an integer >= 1"),
+        ({"epochs": 0}, "`epochs` should be a positive integer"),
+        ({"batch_size": -1}, "`batch_size` should be a positive integer"),
         ({"learning_rate": 0}, "`learning_rate` should be > 0"),
         ({"weight_decay": -0.1}, "`weight_decay` should be >= 0"),
         ({"num_classes": 2}, "class ids < num_classes=2"),
