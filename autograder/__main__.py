@@ -163,6 +163,10 @@ def parser() -> argparse.ArgumentParser:
     )
     export.set_defaults(run=_export)
 
+    from .gradescope import add_command as add_gradescope
+
+    add_gradescope(commands)
+
     references = commands.add_parser(
         "references", help="compute expected values (checks/expected/, references/)",
         description="Evaluates every CASES entry of checks/<name>.py with its reference "
