@@ -57,7 +57,7 @@ class MiniCLIP(keras.Model):
     Example:
     >>> import numpy as np
     >>> model = MiniCLIP(["a", "photo", "of", "seven"], image_shape=(16, 16, 3))
-    >>> model.encode_texts(["a photo of a seven"]).shape
+    >>> tuple(model.encode_texts(["a photo of a seven"]).shape)
     (1, 64)
 
     Reference:

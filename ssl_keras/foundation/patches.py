@@ -46,7 +46,7 @@ def patchify(images, patch_size: int):
 
     Example:
     >>> import numpy as np
-    >>> patchify(np.zeros((2, 16, 16, 3)), 4).shape
+    >>> tuple(patchify(np.zeros((2, 16, 16, 3)), 4).shape)
     (2, 16, 48)
     """
     patch_size = _check_patch_size(patch_size)

@@ -51,7 +51,7 @@ class ProjectionHead(keras.layers.Layer):
     Example:
     >>> import numpy as np
     >>> head = ProjectionHead(hidden_dims=(64,), output_dim=32)
-    >>> head(np.random.rand(8, 256).astype("float32")).shape
+    >>> tuple(head(np.random.rand(8, 256).astype("float32")).shape)
     (8, 32)
 
     Reference:

@@ -51,7 +51,7 @@ def cifar_resnet18_encoder(
     Example:
     >>> import numpy as np
     >>> encoder = cifar_resnet18_encoder(input_shape=(16, 16, 3), width=4)
-    >>> encoder(np.zeros((2, 16, 16, 3), "uint8")).shape
+    >>> tuple(encoder(np.zeros((2, 16, 16, 3), "uint8")).shape)
     (2, 32)
 
     Reference:

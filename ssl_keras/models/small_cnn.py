@@ -70,7 +70,7 @@ def small_cnn_encoder(
     Example:
     >>> import numpy as np
     >>> encoder = small_cnn_encoder(input_shape=(16, 16, 3), output_dim=32, width=8)
-    >>> encoder(np.zeros((2, 16, 16, 3), "uint8")).shape
+    >>> tuple(encoder(np.zeros((2, 16, 16, 3), "uint8")).shape)
     (2, 32)
     """
     output_dim = check_positive_int(output_dim, "output_dim")
