@@ -5,21 +5,16 @@ jit-compiled training step on every backend (a model calls them from `call`).
 """
 
 import math
-import numbers
 
 import keras
 from keras import ops
 
+from ssl_keras.validation import check_probability
+
 
 def check_momentum(momentum, name: str = "momentum") -> float:
     """Returns `momentum` as a float, or raises `ValueError` if it is not in [0, 1]."""
-    if (
-        isinstance(momentum, bool)
-        or not isinstance(momentum, numbers.Real)
-        or not (0.0 <= momentum <= 1.0)
-    ):
-        raise ValueError(f"`{name}` should be in [0, 1]. Received: {name}={momentum}")
-    return float(momentum)
+    return float(check_probability(momentum, name))
 
 
 def clone_layer(layer):

@@ -1,0 +1,132 @@
+"""VICReg as a `keras.Model`: invariance, variance and covariance terms on an expander."""
+
+import keras
+from keras import ops
+
+from ssl_keras.layers.projection_head import ProjectionHead
+from ssl_keras.losses.vicreg import vicreg_loss, vicreg_terms
+from ssl_keras.models.self_supervised_model import SelfSupervisedModel
+from ssl_keras.validation import check_positive
+
+
+@keras.saving.register_keras_serializable(package="ssl_keras")
+class VICReg(SelfSupervisedModel):
+    """VICReg: variance-invariance-covariance regularisation (Bardes, Ponce, LeCun, 2022).
+
+    "VICReg ... explicitly avoids the collapse problem with a simple regularization term
+    on the variance of the embeddings along each dimension individually." One step, as
+    the paper's Algorithm 1: two views, `z_a = expander(encoder(view_a))` and likewise
+    `z_b` (the same network, each view separately), then
+    `ssl_keras.losses.vicreg_loss(z_a, z_b, lambda_param, mu_param, nu_param, eps)`
+    (`lambda * MSE + mu * variance hinge + nu * covariance`; see its docstring for the
+    conventions, which are the authors' code's and lightly's). Train it with
+    `model.compile(optimizer=...)` and `model.fit(images)` on any backend; views,
+    metrics, probe and saving come from `SelfSupervisedModel`. Besides `ssl_loss` and
+    `embedding_std` it logs the three unweighted terms, `invariance`, `variance` and
+    `covariance`.
+
+    Departure from the paper: the default expander is narrower (the paper's is 3 layers
+    of 8192): `ProjectionHead(hidden_dims=(1024, 1024), output_dim=1024)`
+    (Linear-BN-ReLU twice, then Linear, as the paper's).
+
+    Args:
+        encoder: a Keras model mapping images to `(batch, dim)` features; trained in
+            place and exposed as `model.encoder`.
+        expander: the expander (the paper's name for the projector). See above.
+        augmentation: a layer mapping images to a pair of views. Defaults to
+            `SimCLRAugmentation(preset="cifar")`.
+        lambda_param: weight >= 0 of the invariance term. Defaults to 25 (paper).
+        mu_param: weight >= 0 of the variance term. Defaults to 25 (paper).
+        nu_param: weight >= 0 of the covariance term. Defaults to 1 (paper).
+        eps: positive float added to the variance before the square root (paper: 1e-4).
+        num_classes: classes of the online linear probe; `None` (default): no probe.
+        **kwargs: `keras.Model` keyword arguments, such as `name`.
+
+    Call arguments:
+        inputs: images `(batch, height, width, channels)` in `[0, 255]`, or a pair
+            `(view_a, view_b)`. The batch needs N >= 2 (batch statistics).
+        training: Python boolean (BatchNorm mode).
+
+    Returns:
+        A dict: `"h_a"`, `"h_b"` (features), `"z_a"`, `"z_b"` (embeddings) and, with a
+        probe, `"probe_logits_a"`, `"probe_logits_b"`.
+
+    Raises:
+        ValueError: if a weight is < 0, `eps <= 0`, `num_classes` is not a positive
+            integer or None, or the inputs are neither images nor a pair of them.
+
+    Example:
+    >>> import numpy as np
+    >>> from ssl_keras.models import VICReg, small_cnn_encoder
+    >>> images = np.random.randint(0, 256, (64, 32, 32, 3)).astype("uint8")
+    >>> model = VICReg(small_cnn_encoder())
+    >>> model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    >>> history = model.fit(images, batch_size=32, epochs=1)  # doctest: +SKIP
+
+    Reference:
+        Bardes, Ponce, LeCun. VICReg: Variance-Invariance-Covariance Regularization for
+        Self-Supervised Learning. ICLR 2022, Algorithm 1.
+    """
+
+    serialized_layers = ("expander",)
+
+    def __init__(
+        self,
+        encoder: keras.Model,
+        expander: keras.layers.Layer | None = None,
+        augmentation: keras.layers.Layer | None = None,
+        lambda_param: float = 25.0,
+        mu_param: float = 25.0,
+        nu_param: float = 1.0,
+        eps: float = 1e-4,
+        num_classes: int | None = None,
+        **kwargs,
+    ):
+        for name, value in (
+            ("lambda_param", lambda_param),
+            ("mu_param", mu_param),
+            ("nu_param", nu_param),
+        ):
+            check_positive(value, name, allow_zero=True)
+        check_positive(eps, "eps")
+        super().__init__(encoder, augmentation, num_classes, **kwargs)
+        if expander is None:
+            expander = ProjectionHead(hidden_dims=(1024, 1024), output_dim=1024, name="expander")
+        self.expander = expander
+        self.lambda_param = float(lambda_param)
+        self.mu_param = float(mu_param)
+        self.nu_param = float(nu_param)
+        self.eps = float(eps)
+        self.term_trackers = {
+            name: keras.metrics.Mean(name=name) for name in ("invariance", "variance", "covariance")
+        }
+
+    def forward_views(self, view_a, view_b, training=None):
+        outputs = {}
+        for suffix, view in (("a", view_a), ("b", view_b)):
+            h = self.encoder(view, training=training)
+            outputs["h_" + suffix] = h
+            outputs["z_" + suffix] = self.expander(h, training=training)
+        return outputs
+
+    def compute_ssl_loss(self, outputs, training=False):
+        """`vicreg_loss(z_a, z_b, lambda_param, mu_param, nu_param, eps)`."""
+        del training
+        z_a = ops.cast(outputs["z_a"], "float32")
+        z_b = ops.cast(outputs["z_b"], "float32")
+        return vicreg_loss(z_a, z_b, self.lambda_param, self.mu_param, self.nu_param, self.eps)
+
+    def update_metrics(self, outputs):
+        z_a = ops.stop_gradient(ops.cast(outputs["z_a"], "float32"))
+        z_b = ops.stop_gradient(ops.cast(outputs["z_b"], "float32"))
+        for tracker, term in zip(self.term_trackers.values(), vicreg_terms(z_a, z_b, self.eps)):
+            tracker.update_state(term)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "lambda_param": self.lambda_param,
+            "mu_param": self.mu_param,
+            "nu_param": self.nu_param,
+            "eps": self.eps,
+        }
