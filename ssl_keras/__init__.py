@@ -8,10 +8,12 @@ Subpackages: `ssl_keras.ops` (similarities, temperature softmax), `ssl_keras.los
 `ssl_keras.models` (encoders, SimCLR), `ssl_keras.evaluation` (features, linear probe,
 kNN, plots), `ssl_keras.data` (CIFAR-10, the embedded digits dataset), `ssl_keras.clip`
 (offline mini-CLIP), `ssl_keras.foundation` (MAE, DINOv2/ViT attention and PCA tools),
-`ssl_keras.pretext` (rotation, jigsaw, colorization).
+`ssl_keras.pretext` (rotation, jigsaw, colorization), `ssl_keras.callbacks` (kNN monitor),
+`ssl_keras.optimizers` (LARS).
 """
 
 from ssl_keras import (
+    callbacks,
     clip,
     data,
     distributed,
@@ -21,8 +23,10 @@ from ssl_keras import (
     losses,
     models,
     ops,
+    optimizers,
     pretext,
 )
+from ssl_keras.callbacks import KNNMonitor
 from ssl_keras.data import load_cifar10, load_digits
 from ssl_keras.evaluation import (
     extract_features,
@@ -43,11 +47,14 @@ from ssl_keras.models import (
     small_cnn_encoder,
 )
 from ssl_keras.ops import cosine_similarity, pairwise_cosine_similarity, softmax_with_temperature
+from ssl_keras.optimizers import LARS
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CLIPZeroShotClassifier",
+    "KNNMonitor",
+    "LARS",
     "MoCo",
     "NTXent",
     "ProjectionHead",
@@ -55,6 +62,7 @@ __all__ = [
     "SimCLRAugmentation",
     "cifar_resnet18_encoder",
     "cosine_similarity",
+    "callbacks",
     "clip",
     "data",
     "distributed",
@@ -70,6 +78,7 @@ __all__ = [
     "models",
     "nt_xent",
     "ops",
+    "optimizers",
     "pairwise_cosine_similarity",
     "plot_similarity_histograms",
     "pretext",
