@@ -38,11 +38,13 @@ def check_pair(
     return z_a, z_b
 
 
-def two_view_similarities(z_a, z_b):
+def two_view_similarities(z_a, z_b, normalize: bool = True):
     """Cosine similarities of the 2N views of a batch, and the masks that index them.
 
     Follows SimCLR's Algorithm 1: the views are stacked as `z = [z_a; z_b]`, so the
-    positive of anchor `i` is `i + N` for `i < N` and `i - N` otherwise.
+    positive of anchor `i` is `i + N` for `i < N` and `i - N` otherwise. With
+    `normalize=False` the similarity is the dot product of the raw embeddings instead
+    (SimCLR's "w/o l2 norm" rows of Tables 2 and 5).
 
     Returns:
         `(similarity, self_mask, positive_mask)`: a float32 `(2N, 2N)` matrix of cosine
@@ -51,7 +53,7 @@ def two_view_similarities(z_a, z_b):
     """
     z_a, z_b = check_pair(z_a, z_b)
     z = ops.concatenate([z_a, z_b], axis=0)
-    similarity = pairwise_cosine_similarity(z, z)
+    similarity = pairwise_cosine_similarity(z, z) if normalize else ops.matmul(z, ops.transpose(z))
     two_n = ops.shape(z)[0]
     index = ops.arange(two_n)
     n = two_n // 2

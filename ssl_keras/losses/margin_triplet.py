@@ -11,17 +11,17 @@ def _check_margin(margin) -> None:
         raise ValueError(f"`margin` should be a number >= 0. Received: margin={margin}")
 
 
-def margin_triplet_per_example(z_a, z_b, margin: float = 1.0):
+def margin_triplet_per_example(z_a, z_b, margin: float = 1.0, normalize: bool = True):
     """Per-anchor margin-triplet terms, anchors ordered as `[z_a; z_b]`; shape `(2N,)`."""
     _check_margin(margin)
-    similarity, self_mask, positive_mask = two_view_similarities(z_a, z_b)
+    similarity, self_mask, positive_mask = two_view_similarities(z_a, z_b, normalize)
     positive = positive_values(similarity, positive_mask)
     hinge = ops.relu(similarity - positive[:, None] + margin)
     negative_mask = ops.cast(ops.logical_not(ops.logical_or(self_mask, positive_mask)), "float32")
     return ops.sum(hinge * negative_mask, axis=-1) / ops.sum(negative_mask, axis=-1)
 
 
-def margin_triplet(z_a, z_b, margin: float = 1.0):
+def margin_triplet(z_a, z_b, margin: float = 1.0, normalize: bool = True):
     """Margin triplet loss on cosine similarities (SimCLR, Table 1).
 
     SimCLR writes it as `max(u^T v- - u^T v+ + m, 0)` on L2-normalised `u, v`. Each of
@@ -36,6 +36,9 @@ def margin_triplet(z_a, z_b, margin: float = 1.0):
         z_a: `(N, d)` embeddings of the first views.
         z_b: `(N, d)` embeddings of the second views.
         margin: the margin `m >= 0`.
+        normalize: whether the similarity is the cosine (`True`, the paper's definition)
+            or the dot product of the raw embeddings (`False`: the "w/o l2 norm" rows of
+            SimCLR's Tables 2 and 5).
 
     Returns:
         Scalar float32 tensor, the mean of `l_i` over the 2N anchors.
@@ -47,7 +50,7 @@ def margin_triplet(z_a, z_b, margin: float = 1.0):
         Chen et al., "A Simple Framework for Contrastive Learning of Visual
         Representations", ICML 2020, Table 1.
     """
-    return ops.mean(margin_triplet_per_example(z_a, z_b, margin))
+    return ops.mean(margin_triplet_per_example(z_a, z_b, margin, normalize))
 
 
 @keras.saving.register_keras_serializable(package="ssl_keras")

@@ -11,10 +11,10 @@ from ssl_keras.losses._contrastive import (
 )
 
 
-def nt_logistic_per_example(z_a, z_b, temperature: float = 0.5):
+def nt_logistic_per_example(z_a, z_b, temperature: float = 0.5, normalize: bool = True):
     """Per-anchor NT-Logistic terms, anchors ordered as `[z_a; z_b]`; shape `(2N,)`."""
     check_temperature(temperature)
-    similarity, self_mask, positive_mask = two_view_similarities(z_a, z_b)
+    similarity, self_mask, positive_mask = two_view_similarities(z_a, z_b, normalize)
     logits = similarity / ops.cast(temperature, "float32")
     # -log(sigmoid(x)) = softplus(-x), stable for large |x|.
     positive_term = ops.softplus(-positive_values(logits, positive_mask))
@@ -24,7 +24,7 @@ def nt_logistic_per_example(z_a, z_b, temperature: float = 0.5):
     return positive_term + negative_term
 
 
-def nt_logistic(z_a, z_b, temperature: float = 0.5):
+def nt_logistic(z_a, z_b, temperature: float = 0.5, normalize: bool = True):
     """Normalized temperature-scaled logistic loss (SimCLR, Table 1).
 
     SimCLR defines it as `-log sigma(u^T v+ / tau) - log sigma(-u^T v- / tau)` on
@@ -40,6 +40,9 @@ def nt_logistic(z_a, z_b, temperature: float = 0.5):
         z_a: `(N, d)` embeddings of the first views.
         z_b: `(N, d)` embeddings of the second views.
         temperature: positive float.
+        normalize: whether the similarity is the cosine (`True`, the paper's definition)
+            or the dot product of the raw embeddings (`False`: the "w/o l2 norm" rows of
+            SimCLR's Tables 2 and 5).
 
     Returns:
         Scalar float32 tensor, the mean of `l_i` over the 2N anchors.
@@ -51,7 +54,7 @@ def nt_logistic(z_a, z_b, temperature: float = 0.5):
         Chen et al., "A Simple Framework for Contrastive Learning of Visual
         Representations", ICML 2020, Table 1.
     """
-    return ops.mean(nt_logistic_per_example(z_a, z_b, temperature))
+    return ops.mean(nt_logistic_per_example(z_a, z_b, temperature, normalize))
 
 
 @keras.saving.register_keras_serializable(package="ssl_keras")

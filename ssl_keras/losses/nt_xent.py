@@ -12,7 +12,7 @@ from ssl_keras.losses._contrastive import (
 )
 
 
-def nt_xent_per_example(z_a, z_b, temperature: float = 0.5):
+def nt_xent_per_example(z_a, z_b, temperature: float = 0.5, normalize: bool = True):
     """The 2N per-anchor terms `l(i, j)` of NT-Xent, anchors ordered as `[z_a; z_b]`.
 
     Args:
@@ -20,17 +20,20 @@ def nt_xent_per_example(z_a, z_b, temperature: float = 0.5):
         z_b: embeddings of the second views, shape `(N, d)`; row `i` is the positive of
             row `i` of `z_a`.
         temperature: positive float (or a scalar tensor, e.g. a learned temperature).
+        normalize: whether the similarity is the cosine (`True`, the paper's definition)
+            or the dot product of the raw embeddings (`False`: the "w/o l2 norm" rows of
+            SimCLR's Tables 2 and 5).
 
     Returns:
         float32 tensor of shape `(2N,)`.
     """
     check_temperature(temperature)
-    similarity, self_mask, positive_mask = two_view_similarities(z_a, z_b)
+    similarity, self_mask, positive_mask = two_view_similarities(z_a, z_b, normalize)
     logits = similarity / ops.cast(temperature, "float32")
     return masked_logsumexp(logits, self_mask) - positive_values(logits, positive_mask)
 
 
-def nt_xent(z_a, z_b, temperature: float = 0.5):
+def nt_xent(z_a, z_b, temperature: float = 0.5, normalize: bool = True):
     """NT-Xent loss of SimCLR (Chen et al., 2020), exactly as in its Algorithm 1.
 
     For a batch of N images, each augmented twice, the 2N embeddings are L2-normalised and
@@ -59,6 +62,9 @@ def nt_xent(z_a, z_b, temperature: float = 0.5):
         z_b: embeddings of the second views, shape `(N, d)`.
         temperature: the softmax temperature tau > 0 (SimCLR: 0.5 for CIFAR-10, 0.1
             for ImageNet with large batches). A scalar tensor is accepted (learned tau).
+        normalize: whether the similarity is the cosine (`True`, the paper's definition)
+            or the dot product of the raw embeddings (`False`: the "w/o l2 norm" rows of
+            SimCLR's Tables 2 and 5).
 
     Returns:
         Scalar float32 tensor.
@@ -76,7 +82,7 @@ def nt_xent(z_a, z_b, temperature: float = 0.5):
         Chen, Kornblith, Norouzi, Hinton. A Simple Framework for Contrastive Learning of
         Visual Representations. ICML 2020, Algorithm 1 and Eq. (1).
     """
-    return ops.mean(nt_xent_per_example(z_a, z_b, temperature))
+    return ops.mean(nt_xent_per_example(z_a, z_b, temperature, normalize))
 
 
 def positive_rank(z_a, z_b):

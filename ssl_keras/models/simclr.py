@@ -8,6 +8,8 @@ from keras import ops
 
 from ssl_keras.distributed.gathered_nt_xent import gathered_nt_xent
 from ssl_keras.layers.projection_head import ProjectionHead
+from ssl_keras.losses.margin_triplet import margin_triplet
+from ssl_keras.losses.nt_logistic import nt_logistic
 from ssl_keras.losses.nt_xent import nt_xent, nt_xent_logits
 from ssl_keras.losses.positives_only import positives_only_loss
 from ssl_keras.models.self_supervised_model import (
@@ -15,8 +17,18 @@ from ssl_keras.models.self_supervised_model import (
     SelfSupervisedModel,
     embedding_std,
 )
+from ssl_keras.ops.similarity import l2_normalize
 
-OBJECTIVES = ("nt_xent", "positives_only")
+# The named objectives: name -> (function, whether it takes the temperature, whether it
+# takes `normalize`). The library functions themselves, passed as `objective`, map to
+# their names, so that the model's temperature and `normalize` apply to them too.
+NAMED_OBJECTIVES = {
+    "nt_xent": (nt_xent, True, True),
+    "nt_logistic": (nt_logistic, True, True),
+    "margin_triplet": (margin_triplet, False, True),
+    "positives_only": (positives_only_loss, False, False),
+}
+OBJECTIVES = tuple(NAMED_OBJECTIVES)
 TOP_K = (1, 5)
 __all__ = ["PROBE_METRIC_NAMES", "SimCLR", "contrastive_ranking", "embedding_std"]
 
@@ -107,10 +119,27 @@ class SimCLR(SelfSupervisedModel):
             `(0.01, 1.0)`.
         num_classes: number of classes of the online linear probe; `None` (default)
             means no probe.
-        objective: `"nt_xent"` (SimCLR) or `"positives_only"` (pull positives together
-            without negatives: the representation-collapse experiment). Named
-            `objective` because `Model.loss` holds `compile()`'s loss, which SimCLR
-            does not use.
+        objective: the two-view loss of the projections. A name: `"nt_xent"`
+            (SimCLR), `"nt_logistic"` or `"margin_triplet"` (the alternatives of SimCLR's
+            Tables 1 and 2; margin 1.0), or `"positives_only"` (pull positives together
+            without negatives: the representation-collapse experiment); the functions
+            `ssl_keras.losses.nt_xent`, `nt_logistic`, `margin_triplet` and
+            `positives_only_loss` stand for their names. Or any callable
+            `(z_a, z_b) -> scalar` of two `(N, d)` batches of projections (your own
+            loss, or a `functools.partial` of a library loss with other arguments), or a
+            `keras.losses.Loss` on the stacked views `(2N, d)` such as
+            `ssl_keras.losses.MarginTriplet(margin=0.5)` (called with `y_true` zeros,
+            which two-view losses ignore). A callable is called with the projections
+            L2-normalised if `normalize`, raw otherwise; the temperature is the named
+            losses' only. Named `objective` because `Model.loss` holds `compile()`'s
+            loss, which SimCLR does not use. A `keras.losses.Loss` or function
+            registered with `keras.saving.register_keras_serializable` is saved by
+            `get_config()`.
+        normalize: whether the similarities of the loss are cosines, i.e. of
+            L2-normalised projections (`True`, SimCLR), or dot products of the raw
+            projections (`False`: the "w/o l2 norm" rows of SimCLR's Tables 2 and 5).
+            Passed to the named losses; for a callable, decides whether it receives
+            normalised projections. `"positives_only"` needs `True`. Defaults to `True`.
         gather_negatives: whether, in data-parallel training, each view is contrasted
             with the views of every replica (the global-batch NT-Xent) rather than only
             those of its own replica. No effect on one device. Defaults to `True`.
@@ -157,14 +186,28 @@ class SimCLR(SelfSupervisedModel):
         learn_temperature: bool = False,
         temperature_bounds: tuple[float, float] = (0.01, 1.0),
         num_classes: int | None = None,
-        objective: str = "nt_xent",
+        objective="nt_xent",
         gather_negatives: bool = True,
+        normalize: bool = True,
         **kwargs,
     ):
         _check_arguments(temperature, learn_temperature, temperature_bounds)
-        if objective not in OBJECTIVES:
+        if isinstance(objective, dict):  # from get_config()
+            objective = keras.saving.deserialize_keras_object(objective)
+        objective = _objective_name(objective)
+        if objective not in OBJECTIVES if isinstance(objective, str) else not callable(objective):
             raise ValueError(
-                f"`objective` should be one of {OBJECTIVES}. Received: objective={objective!r}"
+                f"`objective` should be one of {OBJECTIVES} or a callable "
+                f"(z_a, z_b) -> loss. Received: objective={objective!r}"
+            )
+        if not isinstance(normalize, bool):
+            raise ValueError(
+                f"`normalize` should be True or False. Received: normalize={normalize!r}"
+            )
+        if isinstance(objective, str) and objective == "positives_only" and not normalize:
+            raise ValueError(
+                "The positives-only loss is a cosine similarity: it needs normalize=True. "
+                f"Received: objective={objective!r}, normalize={normalize}"
             )
         super().__init__(encoder, augmentation, num_classes, **kwargs)
         if projection_head is None:
@@ -175,6 +218,7 @@ class SimCLR(SelfSupervisedModel):
         self.temperature_bounds = tuple(float(bound) for bound in temperature_bounds)
         self.objective = objective
         self.gather_negatives = bool(gather_negatives)
+        self.normalize = normalize
 
         self.log_temperature = None
         if self.learn_temperature:
@@ -214,15 +258,24 @@ class SimCLR(SelfSupervisedModel):
         return {"h_a": h_a, "h_b": h_b, "z_a": z_a, "z_b": z_b}
 
     def compute_ssl_loss(self, outputs, training=False):
-        """NT-Xent (or the positives-only loss) of the two views' projections."""
+        """The objective (NT-Xent by default) of the two views' projections."""
         del training
         z_a = ops.cast(outputs["z_a"], "float32")
         z_b = ops.cast(outputs["z_b"], "float32")
-        if self.objective == "nt_xent" and self.gather_negatives:
+        if self.objective == "nt_xent" and self.normalize and self.gather_negatives:
             return gathered_nt_xent(z_a, z_b, self.current_temperature())
-        if self.objective == "nt_xent":
-            return nt_xent(z_a, z_b, self.current_temperature())
-        return positives_only_loss(z_a, z_b)
+        if isinstance(self.objective, str):
+            function, takes_temperature, takes_normalize = NAMED_OBJECTIVES[self.objective]
+            arguments = {"normalize": self.normalize} if takes_normalize else {}
+            if takes_temperature:
+                arguments["temperature"] = self.current_temperature()
+            return function(z_a, z_b, **arguments)
+        if self.normalize:
+            z_a, z_b = l2_normalize(z_a), l2_normalize(z_b)
+        if isinstance(self.objective, keras.losses.Loss):
+            stacked = ops.concatenate([z_a, z_b], axis=0)
+            return self.objective(ops.zeros_like(stacked), stacked)
+        return self.objective(z_a, z_b)
 
     def update_metrics(self, outputs):
         detached_a = ops.stop_gradient(ops.cast(outputs["z_a"], "float32"))
@@ -240,11 +293,24 @@ class SimCLR(SelfSupervisedModel):
                 "temperature": self.temperature,
                 "learn_temperature": self.learn_temperature,
                 "temperature_bounds": list(self.temperature_bounds),
-                "objective": self.objective,
+                "objective": (
+                    self.objective
+                    if isinstance(self.objective, str)
+                    else keras.saving.serialize_keras_object(self.objective)
+                ),
                 "gather_negatives": self.gather_negatives,
+                "normalize": self.normalize,
             }
         )
         return config
+
+
+def _objective_name(objective):
+    """The name of a library loss function passed as `objective`; anything else as is."""
+    for name, (function, _, _) in NAMED_OBJECTIVES.items():
+        if objective is function:
+            return name
+    return objective
 
 
 def contrastive_ranking(z_a, z_b, top_k: tuple[int, ...] = TOP_K) -> dict:
