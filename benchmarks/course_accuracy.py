@@ -1,6 +1,6 @@
 """The course's SimCLR run on real CIFAR-10, with the baselines beside it, resumable.
 
-The course setting (`ssl_keras.pretrain` preset `cifar10`): the small CNN (width 64,
+The course setting (`ssl_keras.experiments.pretrain` preset `cifar10`): the small CNN (width 64,
 256-d), batch 256, AdamW with warm-up and cosine decay, SimCLR's CIFAR augmentation,
 10 epochs. Three encoders of the same architecture and initial weights are judged the
 same way:
@@ -104,7 +104,7 @@ def main(argv=None):
 
     from ssl_keras import evaluation
     from ssl_keras.data import load_dataset
-    from ssl_keras.pretrain import build_encoder, config_for, train_simclr
+    from ssl_keras.experiments.pretrain import build_encoder, config_for, train_simclr
 
     config = config_for(
         "cifar10", data_dir=args.data_dir, encoder=args.model, epochs=args.epochs,
@@ -219,7 +219,7 @@ def main(argv=None):
             outputs = keras.layers.Dense(len(class_names), name="classifier")(encoder.output)
             classifier = keras.Model(encoder.input, outputs, name="supervised")
             if not weights.exists():
-                from ssl_keras.pretrain import make_optimizer
+                from ssl_keras.experiments.pretrain import make_optimizer
 
                 classifier.compile(
                     optimizer=make_optimizer(config, len(x_train)),

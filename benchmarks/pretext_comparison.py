@@ -2,7 +2,7 @@
 
 Trains the same small CNN (fresh copy per method, same seed) with each method, freezes it,
 and reports the test accuracy of a linear probe and of a weighted kNN classifier on its
-features (`ssl_keras.pretext.compare_pretext_tasks`). Prints the Markdown table and writes
+features (`ssl_keras.experiments.compare_pretext_tasks`). Prints the Markdown table and writes
 `results.json` (results, settings, backend, times) and `comparison.png` (bar plot) to
 `--out`; a run on the whole training set also writes
 `benchmarks/results/pretext_comparison_<dataset>_<backend>.json`.
@@ -38,7 +38,7 @@ import keras  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common  # noqa: E402
 
-from ssl_keras.pretext import (  # noqa: E402
+from ssl_keras.experiments.pretext_comparison import (  # noqa: E402
     METHODS,
     compare_pretext_tasks,
     format_comparison_table,

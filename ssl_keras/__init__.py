@@ -9,7 +9,8 @@ Subpackages: `ssl_keras.ops` (similarities, temperature softmax), `ssl_keras.los
 kNN, plots), `ssl_keras.data` (CIFAR-10, the embedded digits dataset), `ssl_keras.clip`
 (offline mini-CLIP), `ssl_keras.foundation` (MAE, DINOv2/ViT attention and PCA tools),
 `ssl_keras.pretext` (rotation, jigsaw, colorization), `ssl_keras.callbacks` (kNN monitor),
-`ssl_keras.optimizers` (LARS).
+`ssl_keras.optimizers` (LARS), `ssl_keras.experiments` (the jobs:
+the main job's pretraining and the pretext comparison).
 """
 
 from ssl_keras import (
@@ -18,6 +19,7 @@ from ssl_keras import (
     data,
     distributed,
     evaluation,
+    experiments,
     foundation,
     layers,
     losses,
@@ -67,6 +69,7 @@ __all__ = [
     "data",
     "distributed",
     "evaluation",
+    "experiments",
     "extract_features",
     "foundation",
     "knn_accuracy",

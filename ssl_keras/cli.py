@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    from ssl_keras.pretrain import config_for, run_pretraining, summary_table
+    from ssl_keras.experiments.pretrain import config_for, run_pretraining, summary_table
 
     options = vars(arguments)
     options.pop("command")

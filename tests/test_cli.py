@@ -5,7 +5,7 @@ import json
 import pytest
 
 from ssl_keras import cli
-from ssl_keras.pretrain import config_for, run_pretraining
+from ssl_keras.experiments.pretrain import config_for, run_pretraining
 
 
 def test_pretrain_writes_model_plots_and_metrics(tmp_path):

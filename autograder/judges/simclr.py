@@ -206,6 +206,8 @@ FORBIDDEN: dict[str, list[str]] = {
         "ssl_keras.models.simclr.SimCLRAugmentation",
         "ssl_keras.models.moco.SimCLRAugmentation",
         "ssl_keras.pretrain.train_simclr",
+        "ssl_keras.experiments.train_simclr",
+        "ssl_keras.experiments.pretrain.train_simclr",
     ],
 }
 

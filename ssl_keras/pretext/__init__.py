@@ -4,8 +4,9 @@ Each task is a NumPy dataset transform (`rotation_dataset`, `jigsaw_dataset`,
 `colorization_dataset`) plus a Keras model around any ssl_keras encoder
 (`RotationPrediction`, `JigsawPrediction`, `Colorization`) trained with `compile()` and
 `fit()` on every backend; `model.encoder` is the representation to evaluate.
-`compare_pretext_tasks` trains the same encoder with each task, SimCLR and labels, and
-compares them by linear probe and kNN.
+`compare_pretext_tasks` (the job of `ssl_keras.experiments.pretext_comparison`, also
+reachable here) trains the same encoder with each task, SimCLR and labels, and compares
+them by linear probe and kNN.
 
 Example:
 >>> from ssl_keras import pretext
@@ -23,13 +24,6 @@ from ssl_keras.pretext.colorization import (
     colorization_loss,
     rgb_to_grayscale,
 )
-from ssl_keras.pretext.comparison import (
-    COURSE_CIFAR10_REFERENCE,
-    METHODS,
-    compare_pretext_tasks,
-    format_comparison_table,
-    plot_comparison,
-)
 from ssl_keras.pretext.jigsaw import (
     JigsawPrediction,
     jigsaw_dataset,
@@ -43,6 +37,26 @@ from ssl_keras.pretext.rotation import (
     rotate_images,
     rotation_dataset,
 )
+
+# The comparison is an experiment job whose home is `ssl_keras.experiments`; its names are
+# also reachable here, looked up on first use (the job imports the tasks above, so an
+# import at the top would be circular).
+_COMPARISON = (
+    "COURSE_CIFAR10_REFERENCE",
+    "METHODS",
+    "compare_pretext_tasks",
+    "format_comparison_table",
+    "plot_comparison",
+)
+
+
+def __getattr__(name):
+    if name in _COMPARISON:
+        from ssl_keras.experiments import pretext_comparison
+
+        return getattr(pretext_comparison, name)
+    raise AttributeError(f"module 'ssl_keras.pretext' has no attribute {name!r}")
+
 
 __all__ = [
     "COURSE_CIFAR10_REFERENCE",

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ssl_keras.pretext import (
+from ssl_keras.experiments.pretext_comparison import (
     METHODS,
     compare_pretext_tasks,
     format_comparison_table,
@@ -129,3 +129,13 @@ def test_bad_datasets_raise():
         compare_pretext_tasks(((images, labels[:3]), (images, labels)), methods=("random_init",))
     with pytest.raises(ValueError, match="dataset"):
         compare_pretext_tasks(42, methods=("random_init",))
+
+
+def test_the_pretext_package_names_the_same_job():
+    # Notebooks reach the comparison as `ssl_keras.pretext.compare_pretext_tasks`.
+    from ssl_keras import pretext
+    from ssl_keras.experiments import pretext_comparison
+
+    assert pretext.compare_pretext_tasks is pretext_comparison.compare_pretext_tasks
+    assert pretext.METHODS == pretext_comparison.METHODS
+    assert "compare_pretext_tasks" in pretext.__all__

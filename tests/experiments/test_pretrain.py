@@ -5,7 +5,7 @@ import math
 import keras
 import numpy as np
 
-from ssl_keras.pretrain import config_for, make_optimizer
+from ssl_keras.experiments.pretrain import config_for, make_optimizer
 
 
 def _learning_rate(optimizer, step):
