@@ -1,31 +1,40 @@
 """`python -m autograder export`: the grades in the formats a course platform reads.
 
-- `csv`: OUT/gradebook.csv, one row per student (autograded cells, total, max_total,
-  manual_pending, status), as grades.csv.
+- `csv`: OUT/gradebook.csv, one row per student (autograded cells, written answers, total,
+  max_total, manual_pending, status), as grades.csv.
 - `gradescope`: OUT/gradescope/<student>/results.json in Gradescope's autograder format
   (`score`, `max_score`, `tests` with `name`, `score`, `max_score`, `output`, `visibility`).
 - `classroom`: OUT/classroom/<student>.json, the result format of GitHub Classroom's
   autograding reporter (base64 of it in <student>.b64, for `$GITHUB_OUTPUT`).
+
+Every format has the manual points and comments entered with `manual import`
+(`gradebook.merged_results`): a graded written answer is one more test, in the score.
 """
 
 from __future__ import annotations
 
 import base64
-import csv
 import json
 from pathlib import Path
+
+from . import gradebook
 
 FORMATS = ("csv", "gradescope", "classroom")
 
 
 def _results(grade_dir: Path) -> list[dict]:
-    return [json.loads(path.read_text()) for path in sorted((grade_dir / "results").glob("*.json"))]
+    return gradebook.merged_results(grade_dir)
+
+
+def _reported(cell: dict) -> bool:
+    """Autograded cells, and written answers once a person graded them."""
+    return cell["kind"] != "manual" or cell["status"] == gradebook.GRADED_BY_HAND
 
 
 def gradescope(result: dict) -> dict:
     tests = []
     for cell in result["cells"]:
-        if cell["kind"] == "manual":
+        if not _reported(cell):
             continue
         output = "; ".join(cell["messages"]) or cell["status"]
         tests.append(
@@ -59,7 +68,7 @@ def classroom(result: dict) -> dict:
             "duration": 0,
         }
         for cell in result["cells"]
-        if cell["kind"] != "manual"
+        if _reported(cell)
     ]
     return {
         "version": 1,
@@ -81,24 +90,7 @@ def export_grades(
     out.mkdir(parents=True, exist_ok=True)
     written = []
     if "csv" in formats:
-        columns = []
-        for result in results:
-            for cell in result["cells"]:
-                if cell["kind"] != "manual" and cell["grade_id"] not in columns:
-                    columns.append(cell["grade_id"])
-        path = out / "gradebook.csv"
-        with open(path, "w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["student", *columns, "total", "max_total", "manual_pending", "status"])
-            for result in results:
-                points = {cell["grade_id"]: cell["points"] for cell in result["cells"]}
-                writer.writerow(
-                    [result["student"]]
-                    + [f"{points.get(column, 0):g}" for column in columns]
-                    + [f"{result['score']:g}", f"{result['max_score']:g}"]
-                    + [f"{result.get('manual_pending', 0):g}", result["status"]]
-                )
-        written.append(path)
+        written.append(gradebook.write_csv(out / "gradebook.csv", results))
     for result in results:
         if "gradescope" in formats:
             path = out / "gradescope" / result["student"] / "results.json"

@@ -1,9 +1,11 @@
 """`python -m autograder grade`: runs the pipeline on every submission and writes the grades.
 
 Outputs in the output folder:
-- `grades.csv`: one row per student; one column per autograded cell (its points), then
-  `total` and `max_total` (autograded points only), then `manual_pending` (the points of
-  written answers that wait for manual grading: they are not in `total`), then `status`.
+- `grades.csv`: one row per student; one column per autograded cell (its points), one per
+  written answer (its manual points from `manual.json`, empty while pending), then `total`
+  and `max_total` (autograded points plus the written answers graded so far), then
+  `manual_pending` (the points of written answers still waiting for a person: not in
+  `total`), then `status`. `manual.json` (written by `manual import`) is never touched.
 - `results/<student>.json`: per cell points, maximum, status and messages; notebook-level
   messages; execution details (seconds, peak kernel memory, how it stopped).
 - `executed/<student>.ipynb`: the executed notebook, hidden tests included (grader-private:
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import copy
-import csv
 import json
 import logging
 import tempfile
@@ -23,8 +24,8 @@ from pathlib import Path
 
 import nbformat
 
+from . import gradebook, paths
 from . import notebook as nb
-from . import paths
 from .config import Assignment, GradeConfig, Submission
 from .judging import load_spec
 from .notebook import SourceNotebook
@@ -211,19 +212,7 @@ def write_outputs(assignment, submissions, out: Path, config) -> list[dict]:
         )
         if log:
             (out / "executed" / f"{submission.student}.log").write_text(log)
-    with open(out / "grades.csv", "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", *columns, "total", "max_total", "manual_pending", "status"])
-        for result in results:
-            points = {cell["grade_id"]: cell["points"] for cell in result["cells"]}
-            writer.writerow(
-                [result["student"]]
-                + [_number(points.get(column, 0.0)) for column in columns]
-                + [_number(result["score"]), _number(result["max_score"])]
-                + [_number(result["manual_pending"]), result["status"]]
-            )
+    # the points of written answers entered so far (manual.json) survive a re-grade
+    manual = [nb.grade_id(cell) for cell in assignment.source.manual_cells()]
+    gradebook.write_csv(out / "grades.csv", gradebook.merged_results(out, results), columns, manual)
     return results
-
-
-def _number(value: float) -> str:
-    return f"{value:g}"
