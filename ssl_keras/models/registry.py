@@ -53,26 +53,27 @@ METHODS: dict[str, Method] = {
 
 
 def build_method(
-    name: str,
+    method: str,
     encoder: keras.Model,
     augmentation: keras.layers.Layer | None = None,
     **kwargs,
 ) -> SelfSupervisedModel:
-    """The model of method `name` around `encoder`, with the method's default heads.
+    """The model of `method` around `encoder`, with the method's default heads.
 
     Args:
-        name: a key of `METHODS`: `"simclr"`, `"moco"`, `"byol"`, `"simsiam"`,
+        method: a key of `METHODS`: `"simclr"`, `"moco"`, `"byol"`, `"simsiam"`,
             `"barlow_twins"` or `"vicreg"`.
         encoder: a Keras model mapping images to `(batch, dim)` features.
         augmentation: a layer mapping images to a pair of views; `None`: the model's
             default (`SimCLRAugmentation(preset="cifar")`).
-        **kwargs: the model class's other arguments (heads, hyperparameters, `name`...).
+        **kwargs: the model class's other arguments (heads, hyperparameters, `name`...);
+            hence the first argument is `method`, not `name`.
 
     Returns:
         An unbuilt model; `model.compile(optimizer)` then `model.fit(images)`.
 
     Raises:
-        ValueError: if `name` is not a known method.
+        ValueError: if `method` is not a known method.
 
     Example:
     >>> from ssl_keras.models import build_method, small_cnn_encoder
@@ -80,7 +81,7 @@ def build_method(
     >>> type(model).__name__
     'BYOL'
     """
-    if name not in METHODS:
+    if method not in METHODS:
         names = ", ".join(repr(key) for key in METHODS)
-        raise ValueError(f"`name` should be one of {names}. Received: name={name!r}")
-    return METHODS[name].model_class(encoder, augmentation=augmentation, **kwargs)
+        raise ValueError(f"`method` should be one of {names}. Received: method={method!r}")
+    return METHODS[method].model_class(encoder, augmentation=augmentation, **kwargs)
