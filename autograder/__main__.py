@@ -17,7 +17,8 @@ def _release(args) -> int:
         print("Name an assignment or pass --all.", file=sys.stderr)
         return 2
     try:
-        for path in release_assignments(names, args.out, args.assignments_dir, args.for_grading):
+        for path in release_assignments(names, args.out, args.assignments_dir, args.for_grading,
+                                        args.install_url, args.wheel):
             print(f"released {path}")
     except LeakError as error:
         print(f"LEAK: {error}", file=sys.stderr)
@@ -104,6 +105,16 @@ def parser() -> argparse.ArgumentParser:
         help="also write <name>.grading.ipynb: no solutions, hidden tests kept (for a course CI)",
     )
     release.add_argument("--out", required=True, help="output folder")
+    release.add_argument(
+        "--install-url", default=None,
+        help="where the notebooks' install cell installs the course package from: a "
+        "git+https:// URL or a wheel's URL (with --wheel, a URL ending in / gets the wheel's name)",
+    )
+    release.add_argument(
+        "--wheel", action="store_true",
+        help="also build the package's wheel into OUT/ and each OUT/<name>/ (without "
+        "--install-url the notebooks install the wheel beside them)",
+    )
     release.add_argument(
         "--assignments-dir", default=None, help="default: the clone's assignments/"
     )

@@ -4,6 +4,11 @@ nbgrader's generate_assignment runs in a temporary course directory (source/<nam
 copy of the source notebook and its data files); its output is copied to
 `OUT/<name>/`, then checked: no solution or hidden-test marker, no non-trivial line of a
 solution region and no hidden-test line may appear in the released notebook.
+
+The released notebook's first code cell installs the course package where it is missing
+(`assignments/notebook_builder.py`, `install`): `install_url` is where students install it
+from (a git URL, a wheel's URL, or with `wheel` a wheel beside the notebook); `wheel`
+builds the package's wheel into `OUT/` and each `OUT/<name>/`.
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -22,6 +29,11 @@ from . import paths
 
 class LeakError(RuntimeError):
     """The released notebook contains part of a solution or a hidden test."""
+
+
+INSTALL_GRADE_ID = "install"
+# The install cell's placeholder (assignments/notebook_builder.py: INSTALL_URL_PLACEHOLDER)
+INSTALL_URL_PLACEHOLDER = "<install-url: set by python -m autograder release --install-url>"
 
 
 # Solution lines this short or this common may also appear in the released text on purpose.
@@ -37,8 +49,48 @@ def nbgrader_environment() -> None:
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
-def generate(name: str, source: Path, out: Path, data_files: list[Path] = ()) -> Path:
-    """Runs nbgrader generate_assignment on `source`; returns OUT/<name>/<name>.ipynb."""
+def set_install_url(notebook: dict, url: str) -> dict:
+    """Points the install cell of `notebook` (nbformat JSON, changed in place) at `url`."""
+    if re.search(r'["\\\s]', url):
+        raise ValueError(f"an install URL cannot contain quotes, backslashes or spaces: {url!r}")
+    line = f'INSTALL_URL = "{INSTALL_URL_PLACEHOLDER}"'
+    for cell in notebook["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == INSTALL_GRADE_ID:
+            text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            if line not in text:
+                raise ValueError("the install cell has no install URL placeholder")
+            cell["source"] = text.replace(line, f'INSTALL_URL = "{url}"')
+            return notebook
+    raise ValueError(f"the notebook has no install cell (grade_id {INSTALL_GRADE_ID!r})")
+
+
+def build_wheel(out: Path) -> Path:
+    """Builds the course package's wheel (library and checks) into `out`; returns its path.
+
+    From a clone only (the package's own sources); no network: the build uses this
+    environment's setuptools.
+    """
+    if not (paths.REPOSITORY_DIR / "pyproject.toml").is_file():
+        raise FileNotFoundError("--wheel builds from a clone of the repository")
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ssl-keras-wheel-") as folder:
+        result = subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+             "--quiet", "--wheel-dir", folder, str(paths.REPOSITORY_DIR)],
+            capture_output=True, text=True,
+        )
+        wheels = list(Path(folder).glob("ssl_keras-*.whl"))
+        if result.returncode != 0 or len(wheels) != 1:
+            raise RuntimeError(f"building the wheel failed:\n{result.stdout}\n{result.stderr}")
+        target = out / wheels[0].name
+        shutil.copy2(wheels[0], target)
+    return target
+
+
+def generate(name: str, source: Path, out: Path, data_files: list[Path] = (),
+             install_url: str | None = None) -> Path:
+    """Runs nbgrader generate_assignment on `source` (its install cell pointing at
+    `install_url`, when given); returns OUT/<name>/<name>.ipynb."""
     nbgrader_environment()
     from nbgrader.apps import NbGraderAPI
     from traitlets.config import Config
@@ -47,7 +99,11 @@ def generate(name: str, source: Path, out: Path, data_files: list[Path] = ()) ->
         course = Path(course)
         folder = course / "source" / name
         folder.mkdir(parents=True)
-        shutil.copy2(source, folder / f"{name}.ipynb")
+        if install_url:
+            notebook = set_install_url(json.loads(source.read_text()), install_url)
+            (folder / f"{name}.ipynb").write_text(json.dumps(notebook, indent=1) + "\n")
+        else:
+            shutil.copy2(source, folder / f"{name}.ipynb")
         for path in data_files:
             target = folder / path.name
             (shutil.copytree if path.is_dir() else shutil.copy2)(path, target)
@@ -101,7 +157,7 @@ def find_leaks(source: Path, released: Path) -> list[str]:
     return leaks
 
 
-def grading_copy(name: str, source: Path, out: Path) -> Path:
+def grading_copy(name: str, source: Path, out: Path, install_url: str | None = None) -> Path:
     """OUT/<name>/<name>.grading.ipynb: the source without its solutions, hidden tests kept.
 
     Enough for `grade --source` (it restores locked and test cells and re-inserts deleted
@@ -114,6 +170,8 @@ def grading_copy(name: str, source: Path, out: Path) -> Path:
     notebook = nbformat.read(source, as_version=4)
     for cell in notebook.cells:
         cell.source = nb.without_solutions(cell)
+    if install_url:
+        set_install_url(notebook, install_url)
     target = out / name / f"{name}.grading.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, target)
@@ -141,21 +199,41 @@ def release_assignments(
     out: str | Path,
     assignments_dir: str | Path | None = None,
     for_grading: bool = False,
+    install_url: str | None = None,
+    wheel: bool = False,
 ) -> list[Path]:
     """Releases each assignment to OUT/<name>/ and raises LeakError if anything leaked.
 
-    With `for_grading`, also writes the grading copy (see `grading_copy`).
+    With `for_grading`, also writes the grading copy (see `grading_copy`). `install_url`:
+    where the notebooks' install cell installs the course package from (a `git+https://`
+    URL or a wheel's URL; without it the cell asks students to ask their instructor).
+    `wheel`: also builds the package's wheel into OUT/ and each OUT/<name>/; an
+    `install_url` ending in "/" (where OUT/ will be served) then gets the wheel's file name
+    appended, and without `install_url` the cell installs the wheel beside the notebook.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
+    wheel_path = build_wheel(out) if wheel else None
+    if wheel_path is not None:
+        written.append(wheel_path)
+        if install_url is None:
+            install_url = wheel_path.name
+        elif install_url.endswith("/"):
+            install_url += wheel_path.name
+    elif install_url is None:
+        logging.getLogger(__name__).warning(
+            "no --install-url: the released notebooks cannot install the course package "
+            "(fine where it is installed already, e.g. a course JupyterHub)")
     for name in names:
         source = paths.source_notebook(name, assignments_dir)
-        released = generate(name, source, out, paths.data_files(source.parent))
+        released = generate(name, source, out, paths.data_files(source.parent), install_url)
         leaks = find_leaks(source, released)
         if leaks:
             raise LeakError(f"{released} leaks: " + "; ".join(leaks))
         written.append(released)
+        if wheel_path is not None:
+            written.append(Path(shutil.copy2(wheel_path, released.parent / wheel_path.name)))
         if for_grading:
-            written.append(grading_copy(name, source, out))
+            written.append(grading_copy(name, source, out, install_url))
     return written

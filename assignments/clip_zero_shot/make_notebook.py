@@ -10,6 +10,7 @@ sys.path.insert(0, str(HERE.parent))
 import measured  # noqa: E402
 from notebook_builder import (  # noqa: E402
     code,
+    install,
     locked,
     markdown,
     setup,
@@ -71,6 +72,7 @@ CELLS = [
         random streams differ).
         """
     ),
+    install(),
     setup(
         "setup",
         imports="""

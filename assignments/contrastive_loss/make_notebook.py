@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from notebook_builder import (  # noqa: E402
     code,
+    install,
     locked,
     markdown,
     setup,
@@ -60,6 +61,7 @@ def build_cells() -> list[dict]:
 
         Total: 16 P for code, 21 P for written answers.
         """),
+        install(),
         setup("setup", imports="""
         %matplotlib inline
         from keras import ops

@@ -8,6 +8,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import measured  # noqa: E402
 from notebook_builder import (  # noqa: E402
+    install,
     locked,
     markdown,
     setup,
@@ -40,15 +41,16 @@ CELLS = [
         machines where this notebook is graded. So:
 
         - Part A trains a small MAE (`ssl_keras.foundation.MaskedAutoencoder`: 4x4 patches,
-          4 blocks of width 64) on the embedded 16x16 digits, as
-          `benchmarks/mae_digits.py` does;
+          4 blocks of width 64) on the embedded 16x16 digits, as the course's MAE
+          benchmark does;
         - Part B runs on that MAE's ViT encoder by default. **Its attention maps, masks and
           PCA are not DINOv2's**: a tiny ViT trained for a minute on digits has none of the
           emergent segmentation of a ViT-S trained on 142M images. The code is the same,
-          and with DINOv2 weights it shows the real thing: install keras-hub and set the
-          environment variable `SSL_KERAS_DINOV2_PRESET` before starting Jupyter, to
-          `dinov2_small` (downloaded from Kaggle on first use: needs internet) or to a
-          local preset directory (offline: on a machine with internet run
+          and with DINOv2 weights it shows the real thing: with keras-hub installed
+          (Colab has it), add a cell `%env SSL_KERAS_DINOV2_PRESET=dinov2_small` anywhere
+          before Part B and run the notebook: the preset `dinov2_small` is downloaded
+          from Kaggle on first use (needs internet; offline, set it to a local preset
+          directory instead: on a machine with internet run
           `keras_hub.models.DINOV2Backbone.from_preset("dinov2_small").save_to_preset(
           "dinov2_small")` and copy the folder). Then Part B uses
           `ssl_keras.foundation.load_dinov2` on the digits resized to 224x224, and says so.
@@ -71,6 +73,7 @@ CELLS = [
         DINOv2 on these digits has not been measured here (no weights).
         """
     ),
+    install(),
     setup(
         "setup",
         imports="""

@@ -9,6 +9,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import measured  # noqa: E402
 from notebook_builder import (  # noqa: E402
+    install,
     locked,
     markdown,
     setup,
@@ -88,6 +89,7 @@ CELLS = [
         few points apart.
         """
     ),
+    install(),
     setup(
         "setup",
         imports="""

@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import measured  # noqa: E402
 from notebook_builder import (  # noqa: E402
     code,
+    install,
     locked,
     markdown,
     setup,
@@ -67,18 +68,21 @@ def build_cells() -> list[dict]:
 
         **Data and settings.** By default the notebook uses the embedded digits dataset
         (`ssl_keras.load_digits()`: 1,797 real handwritten digits drawn at random
-        positions and gray levels on noisy 16x16 images; no download) with the settings of
-        `ssl-keras pretrain` (40 epochs, batch 128, temperature 0.2; a few minutes on a
-        laptop CPU). Measured with these settings (""" + DIGITS["where"] + r"""):
+        positions and gray levels on noisy 16x16 images; no download) with the course's
+        pretraining settings (`ssl_keras.pretrain.config_for`: 40 epochs, batch 128,
+        temperature 0.2; a few minutes on a laptop CPU).
+        Measured with these settings (""" + DIGITS["where"] + r"""):
         **""" + DIGITS_RESULTS + r"""** for the same encoder (other backends draw other random
         numbers: expect a few points apart).
-        Set `SSL_KERAS_DATASET=cifar10` (downloads CIFAR-10 once) or
-        `SSL_KERAS_CIFAR10_DIR=<folder of cifar-10-batches-py>` before starting Jupyter to
-        run the course setting on CIFAR-10 (small CNN, batch 256, 10 epochs: expect about
+        To run the course setting on CIFAR-10, add a cell with
+        `%env SSL_KERAS_DATASET=cifar10` (downloads CIFAR-10 once) or
+        `%env SSL_KERAS_CIFAR10_DIR=<folder of cifar-10-batches-py>` above the data cell
+        and run the notebook from there (small CNN, batch 256, 10 epochs: expect about
         **""" + CIFAR_RESULTS + r"""**; use a GPU, a CPU takes hours).
         `SSL_KERAS_FAST=1` runs everything at toy size in well under a minute (what CI and
         the autograder do): the numbers are then meaningless, only the code is checked.
         """),
+        install(),
         setup("setup", imports="""
         %matplotlib inline
         import os
@@ -96,8 +100,8 @@ def build_cells() -> list[dict]:
         markdown(r"""
         ## 0. Data
 
-        The cell below loads the data and the settings (`config`, the preset of
-        `ssl-keras pretrain` for the dataset; FAST shrinks it). Labels are used only to
+        The cell below loads the data and the settings (`config`, the course's
+        pretraining preset for the dataset; FAST shrinks it). Labels are used only to
         *evaluate* representations, never to learn them (the online probe that `SimCLR`
         trains on the side sees the labels through a stop-gradient).
         """),

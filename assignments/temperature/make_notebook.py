@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from notebook_builder import (  # noqa: E402
     code,
+    install,
     locked,
     markdown,
     setup,
@@ -47,6 +48,7 @@ def build_cells() -> list[dict]:
         (`ops.softmax`, `keras.activations.softmax`, `ssl_keras.ops`, `scipy.special`...):
         a solution that does scores 0.
         """),
+        install(),
         setup("setup", imports="""
         %matplotlib inline
         from keras import ops

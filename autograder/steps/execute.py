@@ -231,6 +231,8 @@ def kernel_environment(config, workdir: Path, jupyter: Path) -> dict:
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "MPLBACKEND": "Agg",
         "PYTHONNOUSERSITE": "1",
+        # the notebooks' install cell never installs here: the kernel has the package
+        "SSL_KERAS_NO_INSTALL": "1",
         "JUPYTER_PATH": str(jupyter),
         "JUPYTER_DATA_DIR": str(jupyter),
         "JUPYTER_CONFIG_DIR": str(jupyter / "config"),

@@ -119,7 +119,8 @@ def check_notebook_structure(name: str, checks_module) -> None:
     for task in checks_module.TASKS.values():
         assert any(c.task == task for n, c in spec.cases.items() if n in spec.hidden), task
         assert any(c.task == task for n, c in spec.cases.items() if n not in spec.hidden), task
-    setup = cells[[c["cell_type"] for c in cells].index("code")]
+    install, setup = [c for c in cells if c["cell_type"] == "code"][:2]
+    assert install["id"] == "install" and install["metadata"]["nbgrader"]["locked"]
     assert setup["id"] == "setup"
     assert f"checks import {name} as checks" in "".join(setup["source"])
 
