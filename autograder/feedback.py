@@ -3,31 +3,32 @@
 Each page has the score per cell with the grader's messages, then the student's notebook
 as it ran: their code and outputs, and the test cells as they were released (the hidden
 tests and their result lines removed; a failing test cell shows the error, not the
-traceback, whose frames would quote hidden code). Student-produced HTML is shown as text,
-never rendered. Any line of the assignment's hidden tests left anywhere (for instance
-printed by a submission that went looking for it) is replaced by "[hidden test]".
+traceback, whose frames would quote hidden code). Markdown cells (written answers among
+them) are rendered with their LaTeX by `rendering.markdown_html`: raw HTML shown as text,
+harmful links disabled, and a Content-Security-Policy that runs no script of the page's
+content. Student-produced HTML output is shown as text, never rendered. Written answers
+show the points and comment a person gave them (`manual import`). Any line of the
+assignment's hidden tests left anywhere (for instance printed by a submission that went
+looking for it) is replaced by "[hidden test]".
 """
 
 from __future__ import annotations
 
 import html
-import json
 import re
 from pathlib import Path
 
 import nbformat
 
+from . import gradebook, paths, rendering
 from . import notebook as nb
-from . import paths
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 STYLE = """
-body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
-pre{background:#f6f6f6;padding:8px;overflow-x:auto;white-space:pre-wrap}
+body{max-width:960px}
 .out{background:#fff;border-left:3px solid #ccc}.err{background:#fff0f0}
 .passed{color:#176317}.failed,.forbidden,.not-run,.not-graded{color:#a11}
-.cell{margin:1em 0}.label{font-size:80%;color:#666}
+.cell{margin:1em 0}.label{font-size:80%;color:#666}.graded-by-hand{color:#176317}
 """
 
 
@@ -54,41 +55,52 @@ def page(result: dict, executed, hidden: list[str]) -> str:
         return html.escape(redact(text, hidden))
 
     parts = [
-        "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>{esc(result['assignment'])}: {esc(result['student'])}</title>",
-        f"<style>{STYLE}</style></head><body>",
+        rendering.head(redact(f"{result['assignment']}: {result['student']}", hidden), STYLE),
         f"<h1>{esc(result['assignment'])}: feedback for {esc(result['student'])}</h1>",
         f"<p><b>Score: {result['score']:g} / {result['max_score']:g}</b>",
     ]
     if result.get("manual_pending"):
-        parts.append(f" (plus {result['manual_pending']:g} points graded by hand)")
+        parts.append(f" (plus {result['manual_pending']:g} points still to be graded by hand)")
     parts.append("</p>")
     for message in result.get("messages", []):
         parts.append(f"<p class='err'>{esc(message)}</p>")
     parts.append("<table><tr><th>cell</th><th>points</th><th>status</th><th>why</th></tr>")
     for cell in result["cells"]:
+        pending = cell["kind"] == "manual" and cell["status"] != gradebook.GRADED_BY_HAND
+        points = "–" if pending else f"{cell['points']:g}"
         parts.append(
             f"<tr><td>{esc(cell['grade_id'])}</td>"
-            f"<td>{cell['points']:g} / {cell['max_points']:g}</td>"
+            f"<td>{points} / {cell['max_points']:g}</td>"
             f"<td class='{_status_class(cell['status'])}'>{esc(cell['status'])}</td>"
             f"<td>{'<br>'.join(esc(m) for m in cell['messages'])}</td></tr>"
         )
     parts.append("</table>")
     if executed is not None:
         parts.append("<h2>Your notebook as it ran</h2>")
+        manual = {cell["grade_id"]: cell for cell in result["cells"] if cell["kind"] == "manual"}
         for index, cell in enumerate(executed.cells):
-            parts.append(_cell_html(index, cell, esc))
+            parts.append(_cell_html(index, cell, esc, hidden, manual.get(nb.grade_id(cell))))
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-def _cell_html(index: int, cell, esc) -> str:
+def _cell_html(index: int, cell, esc, hidden: list[str], manual: dict | None = None) -> str:
     test = nb.is_autograded_test(cell)
     source = cell.get("source", "")
     if test or nb.is_locked(cell):
         source = nb.strip_hidden_tests(source)
     label = f"cell {index + 1}" + (f" · {nb.grade_id(cell)}" if nb.grade_id(cell) else "")
-    parts = [f"<div class='cell'><div class='label'>{esc(label)}</div><pre>{esc(source)}</pre>"]
+    if manual is not None and manual["status"] == gradebook.GRADED_BY_HAND:
+        label += f" · {manual['points']:g} / {manual['max_points']:g} points"
+    elif manual is not None:
+        label += f" · {manual['max_points']:g} points, {manual['status']}"
+    parts = [f"<div class='cell'><div class='label'>{esc(label)}</div>"]
+    if cell.get("cell_type") == "markdown":
+        parts.append(rendering.markdown_html(redact(source, hidden)))
+    else:
+        parts.append(f"<pre>{esc(source)}</pre>")
+    if manual is not None and manual.get("comment"):
+        parts.append(f"<p class='graded-by-hand'><b>Comment:</b> {esc(manual['comment'])}</p>")
     for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
         kind = output.get("output_type")
         if kind == "stream":
@@ -121,8 +133,7 @@ def write_feedback(
     grade_dir, out = Path(grade_dir), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written, cache = [], {}
-    for result_path in sorted((grade_dir / "results").glob("*.json")):
-        result = json.loads(result_path.read_text())
+    for result in gradebook.merged_results(grade_dir):
         name = result["assignment"]
         if name not in cache:
             cache[name] = hidden_lines(name, source)

@@ -1,0 +1,83 @@
+"""Safe HTML for the pages the grader writes: markdown and LaTeX of student answers, plots.
+
+Student text is hostile in the worst case. Markdown goes through mistune (nbconvert's own
+markdown parser, so it comes with the `grading` extra) with `escape=True`: raw HTML in a
+cell (`<script>`, `<img onerror=...>`) is shown as text, and links or images to
+`javascript:`, `vbscript:`, `file:` or non-image `data:` URLs become `#harmful-link`.
+Math (`$...$`, `$$...$$`) is kept as escaped TeX between `\\(...\\)` / `$$` delimiters, so
+a page reads without any script; KaTeX (from a CDN, with `trust: false`: no `\\href`,
+`\\includegraphics` or HTML extensions) typesets it where the CDN can be reached.
+
+Every page also carries a Content-Security-Policy: scripts only from the CDN and the one
+inline script below (by its hash), images only as `data:` URLs (a student's remote image
+cannot call home), no forms, frames or connections. Should anything slip through the
+escaping, the browser still runs none of it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import re
+
+import mistune
+
+KATEX = "https://cdn.jsdelivr.net/npm/katex@0.16.11/dist"
+# Typesets every `.math` element with KaTeX if it loaded; without it, the TeX stays as text.
+RENDER_MATH = (
+    'window.addEventListener("load",function(){if(!window.katex)return;'
+    'document.querySelectorAll(".math").forEach(function(e){var t=e.textContent.trim(),'
+    'd=t.slice(0,2)==="$$";try{katex.render(t.slice(2,-2),e,{displayMode:d,'
+    'throwOnError:false,trust:false,maxExpand:1000,maxSize:50})}catch(x){}})});'
+)
+_SCRIPT_HASH = base64.b64encode(hashlib.sha256(RENDER_MATH.encode()).digest()).decode()
+CSP = (
+    "default-src 'none'; img-src data:; "
+    f"style-src 'unsafe-inline' {KATEX}/; font-src {KATEX}/; "
+    f"script-src {KATEX}/ 'sha256-{_SCRIPT_HASH}'; base-uri 'none'; form-action 'none'"
+)
+BASE_STYLE = """
+body{font-family:system-ui,sans-serif;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
+pre{background:#f6f6f6;padding:8px;overflow-x:auto;white-space:pre-wrap}
+.markdown{padding:0 8px}.markdown img,.plot{max-width:100%}
+.math{font-family:ui-monospace,monospace}div.math{margin:.5em 0}
+"""
+_MARKDOWN = mistune.create_markdown(escape=True, plugins=["math", "strikethrough", "table"])
+_BASE64 = re.compile(r"[A-Za-z0-9+/=]*")
+
+
+def head(title: str, style: str = "") -> str:
+    """`<!doctype html>` up to and including `<body>`: CSP, styles, KaTeX (optional)."""
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        f"<title>{html.escape(title)}</title>"
+        f"<style>{BASE_STYLE}{style}</style>"
+        f"<link rel='stylesheet' href='{KATEX}/katex.min.css'>"
+        f"<script defer src='{KATEX}/katex.min.js'></script>"
+        f"<script>{RENDER_MATH}</script>"
+        "</head><body>"
+    )
+
+
+def markdown_html(text: str) -> str:
+    """Markdown and LaTeX of a student's cell as safe HTML (see the module doc)."""
+    return f"<div class='markdown'>{_MARKDOWN(text or '')}</div>"
+
+
+def images(cell) -> list[str]:
+    """`<img>` tags for the PNG and JPEG plots a code cell produced (nothing else)."""
+    if cell is None or cell.get("cell_type") != "code":
+        return []
+    tags = []
+    for output in cell.get("outputs", []):
+        data = output.get("data", {}) if isinstance(output, dict) else {}
+        for mime in ("image/png", "image/jpeg"):
+            if mime in data:
+                image = "".join(data[mime]).replace("\n", "")
+                if _BASE64.fullmatch(image):
+                    tags.append(f"<img class='plot' alt='plot' src='data:{mime};base64,{image}'>")
+                break
+    return tags
