@@ -71,6 +71,19 @@ def _export(args) -> int:
     return 0
 
 
+def _manual(args) -> int:
+    from . import manual
+
+    if args.action == "sheets":
+        for path in manual.write_sheets(args.grade_dir, args.out, args.source):
+            print(f"wrote {path}")
+        return 0
+    summary = manual.import_scores(args.grade_dir, args.scores)
+    print(f"imported {summary['imported']} grades; {summary['pending']:g} points of written "
+          f"answers still to grade; wrote {os.path.join(args.grade_dir, 'grades.csv')}")
+    return 0
+
+
 def _references(args) -> int:
     from . import references
 
@@ -173,6 +186,25 @@ def parser() -> argparse.ArgumentParser:
         "--format", default="all", choices=("csv", "gradescope", "classroom", "all")
     )
     export.set_defaults(run=_export)
+
+    manual = commands.add_parser(
+        "manual", help="grade written answers by hand: sheets to fill in, then import",
+        description="`manual sheets GRADE_DIR --out DIR`: one HTML page (every student's "
+        "answer side by side) and one CSV per written answer. `manual import GRADE_DIR "
+        "SCORES.csv...`: checks the filled-in CSVs, stores them in GRADE_DIR/manual.json "
+        "and rewrites grades.csv (nothing is written if any row is wrong).",
+    )
+    actions = manual.add_subparsers(dest="action", required=True)
+    sheets = actions.add_parser("sheets", help="HTML and CSV sheets per written answer")
+    sheets.add_argument("grade_dir")
+    sheets.add_argument("--out", required=True)
+    sheets.add_argument(
+        "--source", default=None, help="source notebook (questions and model answers)"
+    )
+    imports = actions.add_parser("import", help="import filled-in CSV sheets")
+    imports.add_argument("grade_dir")
+    imports.add_argument("scores", nargs="+", help="CSV files: student,question,points,...")
+    manual.set_defaults(run=_manual)
 
     from .gradescope import add_command as add_gradescope
 
