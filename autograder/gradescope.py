@@ -176,7 +176,7 @@ def build_autograder(
         backend: the Keras backend installed and used for grading.
         wheel: a built `ssl_keras` wheel; by default one is built from the clone.
         hidden_visibility: Gradescope visibility of the scored tests of cells with hidden
-            cases (and of the total): one of `VISIBILITIES`.
+            cases: one of `VISIBILITIES`.
         grade_options: `GradeConfig` fields (`cell_timeout`, `timeout`, `memory_mb`, ...).
     """
     from .config import GradeConfig
@@ -300,6 +300,7 @@ def to_gradescope(
     from .export import gradescope
 
     document = gradescope(result)
+    document.pop("max_score", None)  # not a field of results.json: Gradescope sets the maximum
     cells = {cell["grade_id"]: cell for cell in result["cells"] if cell["kind"] != "manual"}
     tests = []
     for test in document["tests"]:
@@ -327,9 +328,9 @@ def to_gradescope(
              "visibility": hidden_visibility}
         )
     document["tests"] = tests
-    document["visibility"] = (
-        hidden_visibility if any(test["visibility"] != "visible" for test in tests) else "visible"
-    )
+    # the submission's own output (manual points, ignored files) is always shown; the grader's
+    # stdout (what run_autograder printed) is for the course staff
+    document["visibility"] = "visible"
     document["stdout_visibility"] = "hidden"
     return document
 
@@ -370,14 +371,14 @@ def run(source: str | Path, submission: str | Path, results: str | Path) -> dict
 
 
 def _grade(source: Path, submission: Path) -> dict:
-    from .config import GradeConfig
-    from .grade import grade_assignment
-
     settings = json.loads((source / SETTINGS).read_text())
     name = settings["assignment"]
     notebook, notes = find_notebook(submission, name)
     if notebook is None:
         return failed(notes)
+    from .config import GradeConfig
+    from .grade import grade_assignment
+
     options = {"jobs": 1, **settings.get("grade", {}), "backend": settings["backend"]}
     with tempfile.TemporaryDirectory(prefix="ssl-keras-gradescope-") as out:
         grade_assignment(
