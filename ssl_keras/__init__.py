@@ -42,9 +42,15 @@ from ssl_keras.evaluation import (
 from ssl_keras.layers import ProjectionHead, SimCLRAugmentation
 from ssl_keras.losses import NTXent, nt_xent
 from ssl_keras.models import (
+    BYOL,
+    BarlowTwins,
     CLIPZeroShotClassifier,
     MoCo,
+    SelfSupervisedModel,
     SimCLR,
+    SimSiam,
+    VICReg,
+    build_method,
     cifar_resnet18_encoder,
     small_cnn_encoder,
 )
@@ -54,6 +60,12 @@ from ssl_keras.optimizers import LARS
 __version__ = "0.1.0"
 
 __all__ = [
+    "BYOL",
+    "BarlowTwins",
+    "SelfSupervisedModel",
+    "SimSiam",
+    "VICReg",
+    "build_method",
     "CLIPZeroShotClassifier",
     "KNNMonitor",
     "LARS",

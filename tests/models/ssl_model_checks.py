@@ -1,8 +1,6 @@
 """Checks shared by the tests of the `SelfSupervisedModel` subclasses: tiny networks,
 fixed view pairs, a short fit from images, the config and `.keras` round trip."""
 
-import warnings
-
 import keras
 import numpy as np
 
@@ -45,13 +43,14 @@ def numpy_weights(variables):
 
 def check_short_fit(model, expected_metrics, steps=3, batch=8):
     """A few `fit` steps on augmented images with labels (online probe, BatchNorm): finite
-    losses, the expected metrics, the encoder trained and the probe trained."""
+    losses, the expected metrics, the encoder trained and the probe trained. (Fitting
+    without labels is what the loss tests do.)"""
     images, labels = tiny_images(steps * batch, seed=0)
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05))
     model.build((None,) + IMAGE_SHAPE)
     encoder_before = numpy_weights(model.encoder.trainable_weights)
     probe_before = numpy_weights(model.linear_probe.trainable_weights)
-    history = model.fit(images, labels, batch_size=batch, epochs=2, verbose=0).history
+    history = model.fit(images, labels, batch_size=batch, epochs=1, verbose=0).history
     expected = {"loss", "ssl_loss", "embedding_std", "probe_loss", "probe_accuracy"}
     assert set(history) == expected | set(expected_metrics), set(history)
     for values in history.values():
@@ -64,12 +63,6 @@ def check_short_fit(model, expected_metrics, steps=3, batch=8):
         (probe_before, model.linear_probe.trainable_weights),
     ):
         assert any(not np.allclose(b, to_numpy(a)) for b, a in zip(before, after))
-    # Without labels the probe is left alone and its metrics are left out of the logs
-    # (Keras warns that the probe gets no gradient: expected).
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Gradients do not exist")
-        history = model.fit(images, batch_size=batch, epochs=1, verbose=0).history
-    assert set(history) == {"loss", "ssl_loss", "embedding_std"} | set(expected_metrics)
     return history
 
 
