@@ -67,19 +67,27 @@ def set_install_url(notebook: dict, url: str) -> dict:
 def build_wheel(out: Path) -> Path:
     """Builds the course package's wheel (library and checks) into `out`; returns its path.
 
-    From a clone only (the package's own sources); no network: the build uses this
+    From a clone only (the package's own sources), copied to a temporary folder first, so
+    that no stale `build/` of the clone enters the wheel; no network: the build uses this
     environment's setuptools.
     """
-    if not (paths.REPOSITORY_DIR / "pyproject.toml").is_file():
+    root = paths.REPOSITORY_DIR
+    if not (root / "pyproject.toml").is_file():
         raise FileNotFoundError("--wheel builds from a clone of the repository")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ssl-keras-wheel-") as folder:
+        sources, wheels_dir = Path(folder) / "src", Path(folder) / "wheels"
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "fixtures")
+        for name in ("ssl_keras", paths.PACKAGE_DIR.name):
+            shutil.copytree(root / name, sources / name, ignore=ignore)
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy2(root / name, sources / name)
         result = subprocess.run(
             [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-             "--quiet", "--wheel-dir", folder, str(paths.REPOSITORY_DIR)],
+             "--quiet", "--wheel-dir", str(wheels_dir), str(sources)],
             capture_output=True, text=True,
         )
-        wheels = list(Path(folder).glob("ssl_keras-*.whl"))
+        wheels = list(wheels_dir.glob("ssl_keras-*.whl"))
         if result.returncode != 0 or len(wheels) != 1:
             raise RuntimeError(f"building the wheel failed:\n{result.stdout}\n{result.stderr}")
         target = out / wheels[0].name

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -223,3 +224,39 @@ def test_set_install_url_rewrites_only_the_install_line():
             release.set_install_url(json.loads(json.dumps(notebook)), bad)
     with pytest.raises(ValueError, match="no install cell"):
         release.set_install_url({"cells": []}, url)
+
+
+@pytest.mark.parametrize("url, wheel, expected", [
+    ("git+https://example.org/c.git", False, "git+https://example.org/c.git"),
+    ("https://example.org/course/", True, "https://example.org/course/ssl_keras-9-py3-none-any.whl"),
+    (None, True, "ssl_keras-9-py3-none-any.whl"),
+    (None, False, None),
+])
+def test_release_points_the_install_cell_at_the_url_or_the_wheel(
+        monkeypatch, tmp_path, url, wheel, expected):
+    """How `release` composes the address (the nbgrader run, its leak check and the build
+    are stubbed)."""
+    from ssl_keras_autograder.__main__ import parser
+
+    seen = []
+
+    def generate(name, source, out, data_files=(), install_url=None):
+        seen.append(install_url)
+        (out / name).mkdir(parents=True, exist_ok=True)
+        return Path(shutil.copy2(source, out / name / f"{name}.ipynb"))
+
+    def build_wheel(out):
+        return Path(shutil.copy2(__file__, out / "ssl_keras-9-py3-none-any.whl"))
+
+    monkeypatch.setattr(release, "generate", generate)
+    monkeypatch.setattr(release, "build_wheel", build_wheel)
+    monkeypatch.setattr(release, "find_leaks", lambda source, released: [])
+    argv = ["release", "temperature", "--out", str(tmp_path)]
+    argv += ["--install-url", url] if url else []
+    argv += ["--wheel"] if wheel else []
+    args = parser().parse_args(argv)
+    assert (args.install_url, args.wheel) == (url, wheel)
+    written = release.release_assignments(["temperature"], tmp_path, None, False,
+                                          args.install_url, args.wheel)
+    assert seen == [expected]
+    assert ((tmp_path / "temperature" / "ssl_keras-9-py3-none-any.whl") in written) == wheel

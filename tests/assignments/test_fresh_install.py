@@ -1,0 +1,105 @@
+"""A student's path, end to end: a fresh virtual environment, the notebook's install cell,
+and every notebook's solution version top to bottom, from a folder outside the repository.
+
+The environment starts with only what a Jupyter front end brings (`ipykernel`); the course
+package and its dependencies come from the notebooks' own install cell, pointed (as
+`release --install-url` would) at a wheel built from this checkout, the dependencies from
+PyPI. It is deliberately *not* created with `--system-site-packages`: the point is to find
+a dependency the package forgot to declare. Slow (downloads the backend once, then runs six
+notebooks): `pytest -m slow -s tests/assignments/test_fresh_install.py` prints each
+notebook's wall time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import venv
+from pathlib import Path
+
+import keras
+import pytest
+from ssl_keras_autograder import paths, release
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+TIMINGS: dict = {}
+STARTED: list = []  # notebooks run so far: the first one installs
+
+
+@pytest.fixture(scope="module")
+def fresh_kernel(tmp_path_factory):
+    """(kernel name, wheel URL, folder) of an ipykernel-only virtualenv outside the repo."""
+    root = tmp_path_factory.mktemp("fresh-install")
+    assert REPOSITORY not in root.parents
+    environment = root / "venv"
+    venv.EnvBuilder(with_pip=True, system_site_packages=False).create(environment)
+    python = environment / "bin" / "python"
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "ipykernel"], check=True,
+                   timeout=900)
+    probe = subprocess.run([python, "-c", "import importlib.util as u; print("
+                            "u.find_spec('ssl_keras'), u.find_spec('keras'))"],
+                           capture_output=True, text=True, cwd=root, check=True,
+                           env=_clean_environment())
+    assert probe.stdout.split() == ["None", "None"], probe.stdout  # really fresh
+    kernels = root / "jupyter" / "kernels" / "fresh"
+    kernels.mkdir(parents=True)
+    (kernels / "kernel.json").write_text(json.dumps({
+        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "fresh venv", "language": "python",
+    }))
+    wheel = release.build_wheel(root / "wheel")
+    yield "fresh", wheel.as_uri(), root
+    print("\nfresh-install wall time per notebook (s):", json.dumps(TIMINGS, indent=1))
+
+
+def _clean_environment() -> dict:
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
+    env["PYTHONNOUSERSITE"] = "1"
+    env["PATH"] = os.pathsep.join(part for part in env.get("PATH", "").split(os.pathsep)
+                                  if not part.startswith(str(REPOSITORY)))
+    return env
+
+
+def _install_output(notebook) -> str:
+    cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get(
+        "grade_id") == release.INSTALL_GRADE_ID)
+    return "".join(output.get("text", "") for output in cell.outputs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", paths.ASSIGNMENTS)
+def test_solution_runs_after_only_the_install_cell(fresh_kernel, name, monkeypatch):
+    import nbclient
+    import nbformat
+
+    kernel_name, wheel_url, root = fresh_kernel
+    folder = root / "students" / name
+    folder.mkdir(parents=True)
+    source = paths.source_notebook(name)
+    for path in paths.data_files(source.parent):
+        (shutil.copytree if path.is_dir() else shutil.copy2)(path, folder / path.name)
+    content = release.set_install_url(json.loads(source.read_text()), wheel_url)
+    notebook = nbformat.from_dict(content)
+    for key in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in _clean_environment().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("JUPYTER_PATH", str(root / "jupyter"))
+    monkeypatch.setenv("SSL_KERAS_FAST", "1")
+    monkeypatch.setenv("KERAS_BACKEND", keras.backend.backend())
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # a student's kernel: inline plots
+    first = not STARTED
+    STARTED.append(name)
+    start = time.perf_counter()
+    nbclient.NotebookClient(notebook, timeout=1800, kernel_name=kernel_name).execute(
+        cwd=str(folder))
+    TIMINGS[name] = round(time.perf_counter() - start, 1)
+    print(f"\n{name}: {TIMINGS[name]} s ({'with' if first else 'no'} installation)")
+    output = _install_output(notebook)
+    assert ("Installing ssl_keras" in output) == first, output
+    assert f"Keras backend {keras.backend.backend()}" in output
+    assert "restart" not in output.lower()
