@@ -96,7 +96,7 @@ def _cell_html(index: int, cell, esc, hidden: list[str], manual: dict | None = N
         label += f" · {manual['max_points']:g} points, {manual['status']}"
     parts = [f"<div class='cell'><div class='label'>{esc(label)}</div>"]
     if cell.get("cell_type") == "markdown":
-        parts.append(rendering.markdown_html(redact(source, hidden)))
+        parts.append(rendering.markdown_html(redact(source, hidden), cell.get("attachments")))
     else:
         parts.append(f"<pre>{esc(source)}</pre>")
     if manual is not None and manual.get("comment"):

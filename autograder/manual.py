@@ -68,13 +68,14 @@ def _find(cells: list, question: str) -> int | None:
     return next((i for i, cell in enumerate(cells) if nb.grade_id(cell) == question), None)
 
 
-def _answer(executed, question: str) -> tuple[str, list[str]]:
-    """(markdown of the student's answer, plots of the answer cell and the cell after it)."""
+def _answer(executed, question: str) -> tuple[str, str]:
+    """(the student's markdown, HTML of their answer and plots): the answer cell's pasted
+    images and outputs, and those of the code cell right after it."""
     if executed is None:
-        return "", []
+        return "", ""
     index = _find(executed.cells, question)
     if index is None:
-        return "", []
+        return "", ""
     cell = executed.cells[index]
     text = cell.get("source", "")
     if cell.get("cell_type") == "code":
@@ -83,7 +84,9 @@ def _answer(executed, question: str) -> tuple[str, list[str]]:
     after = executed.cells[index + 1] if index + 1 < len(executed.cells) else None
     if after is not None and not nb.is_autograded_test(after):
         plots += rendering.images(after)
-    return text, plots
+    body = "<p><i>(no answer)</i></p>" if _unanswered(text) else rendering.markdown_html(
+        text, cell.get("attachments"))
+    return text, "\n".join([body, *plots])
 
 
 def _unanswered(text: str) -> bool:
@@ -110,7 +113,7 @@ def _sheet(assignment, question, max_points, students, source_cells, given) -> s
                  f"comments in <code>{html.escape(question)}.csv</code>, then run "
                  "<code>python -m autograder manual import GRADE_DIR "
                  f"{html.escape(question)}.csv</code>.</p><div class='answers'>")
-    for student, text, plots in students:
+    for student, text, body in students:
         css = "answer unanswered" if _unanswered(text) else "answer"
         parts.append(f"<div class='{css}' id='{html.escape(student)}'>"
                      f"<h3>{html.escape(student)}</h3>")
@@ -119,12 +122,7 @@ def _sheet(assignment, question, max_points, students, source_cells, given) -> s
             comment = html.escape(entry.get("comment", ""))
             parts.append(f"<div class='given'>graded: {entry['points']:g} / {max_points:g}"
                          f"{' · ' + comment if comment else ''}</div>")
-        if _unanswered(text):
-            parts.append("<p><i>(no answer)</i></p>")
-        else:
-            parts.append(rendering.markdown_html(text))
-        parts += plots
-        parts.append("</div>")
+        parts += [body, "</div>"]
     parts.append("</div></body></html>")
     return "\n".join(parts)
 

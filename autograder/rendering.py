@@ -44,8 +44,37 @@ pre{background:#f6f6f6;padding:8px;overflow-x:auto;white-space:pre-wrap}
 .markdown{padding:0 8px}.markdown img,.plot{max-width:100%}
 .math{font-family:ui-monospace,monospace}div.math{margin:.5em 0}
 """
-_MARKDOWN = mistune.create_markdown(escape=True, plugins=["math", "strikethrough", "table"])
 _BASE64 = re.compile(r"[A-Za-z0-9+/=]*")
+IMAGE_TYPES = ("image/png", "image/jpeg")
+
+
+class _Renderer(mistune.HTMLRenderer):
+    """mistune's escaping renderer; images only from the cell's own attachments or as
+    PNG/JPEG `data:` URLs (a remote image would tell its server who reads the page)."""
+
+    def __init__(self, attachments: dict | None = None):
+        super().__init__(escape=True)
+        self.attachments = attachments if isinstance(attachments, dict) else {}
+
+    def image(self, text: str, url: str, title: str | None = None) -> str:
+        if url.startswith("attachment:"):
+            data = self.attachments.get(url[len("attachment:"):])
+            url = _data_url(data) or url
+        if not url.startswith(tuple(f"data:{mime};base64," for mime in IMAGE_TYPES)):
+            alt = html.escape(mistune.util.striptags(text))
+            return f"<span class='image'>[image: {alt}]</span>"
+        return super().image(text, url, title)
+
+
+def _data_url(data) -> str | None:
+    """`data:` URL of the first PNG or JPEG in a MIME bundle, if it is plain base64."""
+    if not isinstance(data, dict):
+        return None
+    for mime in IMAGE_TYPES:
+        if mime in data:
+            image = "".join(data[mime]).replace("\n", "")
+            return f"data:{mime};base64,{image}" if _BASE64.fullmatch(image) else None
+    return None
 
 
 def head(title: str, style: str = "") -> str:
@@ -62,9 +91,16 @@ def head(title: str, style: str = "") -> str:
     )
 
 
-def markdown_html(text: str) -> str:
-    """Markdown and LaTeX of a student's cell as safe HTML (see the module doc)."""
-    return f"<div class='markdown'>{_MARKDOWN(text or '')}</div>"
+def markdown_html(text: str, attachments: dict | None = None) -> str:
+    """Markdown and LaTeX of a student's cell as safe HTML (see the module doc).
+
+    `attachments`: the cell's nbformat attachments ({name: MIME bundle}), for the images
+    pasted into a markdown cell (`![plot](attachment:plot.png)`).
+    """
+    markdown = mistune.create_markdown(
+        renderer=_Renderer(attachments), plugins=["math", "strikethrough", "table"]
+    )
+    return f"<div class='markdown'>{markdown(text or '')}</div>"
 
 
 def images(cell) -> list[str]:
@@ -73,11 +109,7 @@ def images(cell) -> list[str]:
         return []
     tags = []
     for output in cell.get("outputs", []):
-        data = output.get("data", {}) if isinstance(output, dict) else {}
-        for mime in ("image/png", "image/jpeg"):
-            if mime in data:
-                image = "".join(data[mime]).replace("\n", "")
-                if _BASE64.fullmatch(image):
-                    tags.append(f"<img class='plot' alt='plot' src='data:{mime};base64,{image}'>")
-                break
+        url = _data_url(output.get("data") if isinstance(output, dict) else None)
+        if url:
+            tags.append(f"<img class='plot' alt='plot' src='{url}'>")
     return tags

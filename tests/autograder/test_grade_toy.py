@@ -112,10 +112,12 @@ def test_submitted_files_are_never_modified(graded):
 
 def test_grades_csv_has_one_row_per_student(graded):
     lines = (graded["out"] / "grades.csv").read_text().splitlines()
-    assert lines[0] == "student,square_tests,scale_tests,total,max_total,manual_pending,status"
+    assert lines[0] == (
+        "student,square_tests,scale_tests,why,total,max_total,manual_pending,status")
     rows = {line.split(",")[0]: line.split(",") for line in lines[1:]}
     assert set(rows) == set(toy.submissions())
-    assert rows["correct"][1:6] == ["2", "1", "3", "3", "1"]
+    # the written answer "why" is empty until graded by hand (test_manual.py)
+    assert rows["correct"][1:7] == ["2", "1", "", "3", "3", "1"]
     assert rows["empty_file"][-1] == "not graded"
 
 

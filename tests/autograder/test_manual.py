@@ -1,0 +1,388 @@
+"""Grading written answers by hand: sheets, import, totals, feedback, exports, safety.
+
+The grade folder comes from the real pipeline (ReadNotebook, ClearOutputs, RestoreCells,
+ScoreCells) on a toy assignment with one autograded cell and two written answers; a
+stand-in for Execute marks each test cell as run cleanly or not and gives a scratch cell a
+plot, so no kernel or judge starts (the whole file takes about a second per backend).
+Totals are checked against sums written out by hand from the points entered.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html.parser
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from ssl_keras_autograder import notebook as nb
+from ssl_keras_autograder import rendering
+from ssl_keras_autograder.__main__ import main
+from ssl_keras_autograder.config import Assignment, GradeConfig
+from ssl_keras_autograder.export import export_grades
+from ssl_keras_autograder.feedback import write_feedback
+from ssl_keras_autograder.grade import grade_submissions
+from ssl_keras_autograder.manual import COLUMNS
+from ssl_keras_autograder.notebook import SourceNotebook
+from ssl_keras_autograder.steps import ClearOutputs, ReadNotebook, RestoreCells, ScoreCells, Step
+from ssl_keras_autograder.submissions import collect
+
+from assignments import notebook_builder as builder
+
+PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJ"
+       "RU5ErkJggg==")
+HOSTILE = ('<script>alert("xss")</script> <img src=x onerror=alert(1)>\n\n'
+           "[click me](javascript:alert(1)) ![i](javascript:alert(4))\n\n"
+           "$</span><script>alert(2)</script>$")
+ANSWERS = {  # student: (square's body, why, derivation, test cell ran cleanly)
+    "alice": ("return x ** 2", "Because $x^2 \\geq 0$ for **every** real $x$.",
+              "$$\\frac{e^{s/\\tau}}{\\sum_k e^{s_k/\\tau}}$$\n\n![my plot](attachment:p.png)",
+              True),
+    "bob": ("return x * 2", HOSTILE, "[x](JaVaScRiPt:alert(3)) <a href='javascript:x'>y</a>"
+            "\n\n![tracker](https://example.org/pixel.png)", False),
+    "carol": (None, None, None, False),  # left the stubs
+}
+AUTOGRADED = {"alice": 2.0, "bob": 0.0, "carol": 0.0}  # square_tests, 2 points
+
+
+def source_cells() -> list[dict]:
+    return [
+        builder.markdown("# Toy with written answers"),
+        builder.solution("def square(x):\n    ### BEGIN SOLUTION\n    return x ** 2\n"
+                 "    ### END SOLUTION", "square"),
+        builder.tests("assert square(3) == 9", "square_tests", 2),
+        builder.markdown("**Question 1 (1 P).** Why is a square never negative?"),
+        builder.written_answer("why", 1, "Because $x \\cdot x = |x|^2$."),
+        builder.markdown("**Question 2 (2 P).** Write the softmax over similarities."),
+        builder.written_answer("derivation", 2, "$$p_k = e^{s_k/\\tau} / Z$$"),
+    ]
+
+
+def submission(student: str) -> dict:
+    square, why, derivation, _ = ANSWERS[student]
+    cells = []
+    for cell in source_cells():
+        cell = json.loads(json.dumps(cell))
+        cell["source"] = nb.student_version(cell)
+        grade_id = nb.grade_id(cell)
+        if grade_id == "square" and square:
+            cell["source"] = "def square(x):\n    " + square
+        if grade_id == "why" and why:
+            cell["source"] = why
+        if grade_id == "derivation" and derivation:
+            cell["source"] = derivation
+            cell["attachments"] = {"p.png": {"image/png": PNG}}  # a plot pasted in
+        cell["id"] = grade_id or f"cell-{len(cells)}"
+        cells.append(cell)
+        if grade_id == "why" and student == "alice":  # a plot of her own, right after
+            cells.append(nbformat.v4.new_code_cell("# plot\nplt.plot(x, x ** 2)"))
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.from_dict(c) for c in cells])
+    return notebook
+
+
+class StandInExecute(Step):
+    """Execute without a kernel: test cells ran cleanly or not, `# plot` cells drew a PNG."""
+
+    phase = "execute"
+
+    def run(self, submission, assignment, config):
+        executed = nbformat.from_dict(json.loads(json.dumps(submission.notebook)))
+        for cell in executed.cells:
+            if nb.is_autograded_test(cell):
+                clean = ANSWERS[submission.student][3]
+                cell.metadata[nb.GRADER_METADATA] = (
+                    {"status": "ok"} if clean else
+                    {"status": "error", "ename": "AssertionError", "evalue": ""})
+            elif cell.cell_type == "code" and cell.source.startswith("# plot"):
+                cell.outputs = [nbformat.v4.new_output(
+                    "display_data", data={"image/png": PNG, "text/plain": "<Figure>"})]
+        submission.executed = executed
+
+
+STEPS = [ReadNotebook(), ClearOutputs(), RestoreCells(), StandInExecute(), ScoreCells()]
+
+
+def grade(root: Path, out: Path) -> None:
+    assignment = Assignment("toy_manual", SourceNotebook.load(
+        "toy_manual", root / "source.ipynb"), judge=None, data_files=[])
+    grade_submissions(assignment, collect(root / "submissions", "toy_manual"), out,
+                      GradeConfig(jobs=1), steps=STEPS)
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("manual")
+    builder.write_notebook(source_cells(), root / "source.ipynb")
+    (root / "submissions").mkdir()
+    for student in ANSWERS:
+        nbformat.write(submission(student), root / "submissions" / f"{student}.ipynb")
+    grade(root, root / "graded")
+    return root
+
+
+@pytest.fixture
+def root(pristine, tmp_path) -> Path:
+    shutil.copytree(pristine, tmp_path / "course")
+    return tmp_path / "course"
+
+
+def sheets(root: Path) -> Path:
+    out = root / "sheets"
+    assert main(["manual", "sheets", str(root / "graded"), "--out", str(out),
+                 "--source", str(root / "source.ipynb")]) == 0
+    return out
+
+
+def fill(path: Path, rows: list[list[str]]) -> Path:
+    with open(path, "w", newline="") as handle:
+        csv.writer(handle).writerows([list(COLUMNS), *rows])
+    return path
+
+
+def grades(root: Path) -> dict[str, dict]:
+    with open(root / "graded" / "grades.csv", newline="") as handle:
+        return {row["student"]: row for row in csv.DictReader(handle)}
+
+
+ENTERED = [  # student, question, points, max_points, comment
+    ["alice", "why", "1", "1", "clear, with the right inequality"],
+    ["bob", "why", "0.5", "1", "half: no reason given"],
+    ["carol", "why", "", "1", ""],  # still pending
+]
+ENTERED_DERIVATION = [["alice", "derivation", "2", "2", ""]]
+# by hand: autograded + manual so far; max: 2 autograded + the maxima of graded answers
+EXPECTED = {
+    "alice": {"total": 2 + 1 + 2, "max_total": 2 + 1 + 2, "manual_pending": 0,
+              "why": "1", "derivation": "2"},
+    "bob": {"total": 0 + 0.5, "max_total": 2 + 1, "manual_pending": 2,
+            "why": "0.5", "derivation": ""},
+    "carol": {"total": 0, "max_total": 2, "manual_pending": 1 + 2, "why": "", "derivation": ""},
+}
+
+
+def import_all(root: Path) -> None:
+    why = fill(root / "why.csv", ENTERED)
+    derivation = fill(root / "derivation.csv", ENTERED_DERIVATION)
+    assert main(["manual", "import", str(root / "graded"), str(why), str(derivation)]) == 0
+
+
+def check_totals(rows: dict[str, dict]) -> None:
+    assert set(rows) == set(EXPECTED)
+    for student, expected in EXPECTED.items():
+        row = rows[student]
+        assert float(row["total"]) == expected["total"], (student, row)
+        assert float(row["max_total"]) == expected["max_total"], (student, row)
+        assert float(row["manual_pending"]) == expected["manual_pending"], (student, row)
+        assert (row["why"], row["derivation"]) == (expected["why"], expected["derivation"])
+        assert float(row["square_tests"]) == AUTOGRADED[student]
+
+
+def test_before_any_manual_grade_all_written_answers_are_pending(root):
+    rows = grades(root)
+    for student, points in AUTOGRADED.items():
+        assert float(rows[student]["total"]) == points
+        assert float(rows[student]["max_total"]) == 2
+        assert float(rows[student]["manual_pending"]) == 1 + 2
+        assert rows[student]["why"] == rows[student]["derivation"] == ""
+
+
+def test_sheets_show_every_answer_side_by_side(root):
+    out = sheets(root)
+    assert {p.name for p in out.iterdir()} == {
+        "index.html", "why.html", "why.csv", "derivation.html", "derivation.csv"}
+    page = (out / "why.html").read_text()
+    for student in ANSWERS:
+        assert f"<h3>{student}</h3>" in page
+    assert "<strong>every</strong>" in page  # markdown rendered
+    assert "\\(x^2 \\geq 0\\)" in page  # TeX kept readable for KaTeX (or without it)
+    assert f"data:image/png;base64,{PNG}" in page  # alice's plot in the cell after
+    assert "Why is a square never negative?" in page  # the question
+    assert "model answer" in page and "|x|^2" in page
+    assert "(no answer)" in page  # carol
+    assert "katex.render" in page and "katex.min.js" in page
+    derivation = (out / "derivation.html").read_text()
+    assert "\\frac{e^{s/\\tau}}" in derivation
+    assert f'<img src="data:image/png;base64,{PNG}" alt="my plot" />' in derivation
+    assert "[image: tracker]" in derivation and "example.org" not in derivation
+    with open(out / "why.csv", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["student", "question", "points", "max_points", "comment"]
+    assert sorted(rows[1:]) == [[s, "why", "", "1", ""] for s in sorted(ANSWERS)]
+
+
+def test_import_puts_manual_points_in_the_totals(root, capsys):
+    import_all(root)
+    assert "imported 3 grades" in capsys.readouterr().out
+    check_totals(grades(root))
+    stored = json.loads((root / "graded" / "manual.json").read_text())["grades"]
+    assert stored["alice"]["why"]["points"] == 1.0
+    assert stored["bob"]["why"]["comment"] == "half: no reason given"
+    assert "carol" not in stored
+    # a new sheet shows what was entered; a later import replaces a question's points
+    out = sheets(root)
+    with open(out / "why.csv", newline="") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert (rows["bob"]["points"], rows["carol"]["points"]) == ("0.5", "")
+    assert "graded: 0.5 / 1" in (out / "why.html").read_text()
+    fill(root / "again.csv", [["bob", "why", "1", "1", "on second reading, fine"]])
+    assert main(["manual", "import", str(root / "graded"), str(root / "again.csv")]) == 0
+    rows = grades(root)
+    assert float(rows["bob"]["total"]) == 1 and rows["alice"]["why"] == "1"
+
+
+def test_feedback_pages_show_manual_points_and_comments(root):
+    import_all(root)
+    pages = {p.stem: p.read_text() for p in write_feedback(
+        root / "graded", root / "feedback", source=root / "source.ipynb")}
+    assert "Score: 5 / 5" in pages["alice"]
+    assert "clear, with the right inequality" in pages["alice"]
+    assert "<strong>every</strong>" in pages["alice"]  # markdown rendered
+    assert "Score: 0.5 / 3" in pages["bob"] and "0.5 / 1" in pages["bob"]
+    assert "half: no reason given" in pages["bob"]
+    assert "plus 2 points still to be graded by hand" in pages["bob"]
+    assert "plus 3 points still to be graded by hand" in pages["carol"]
+    assert "model answer" not in pages["alice"] and "|x|^2" not in pages["alice"]
+
+
+def test_every_export_has_the_manual_points(root):
+    import_all(root)
+    export_grades(root / "graded", root / "export", formats=("all",))
+    with open(root / "export" / "gradebook.csv", newline="") as handle:
+        check_totals({row["student"]: row for row in csv.DictReader(handle)})
+    alice = json.loads((root / "export" / "gradescope" / "alice" / "results.json").read_text())
+    assert (alice["score"], alice["max_score"]) == (5, 5)
+    tests = {test["name"]: test for test in alice["tests"]}
+    assert set(tests) == {"square_tests", "why", "derivation"}
+    assert (tests["why"]["score"], tests["why"]["max_score"]) == (1, 1)
+    assert tests["why"]["output"] == "clear, with the right inequality"
+    bob = json.loads((root / "export" / "gradescope" / "bob" / "results.json").read_text())
+    assert (bob["score"], bob["max_score"]) == (0.5, 3)
+    assert {test["name"] for test in bob["tests"]} == {"square_tests", "why"}
+    assert "2 more points are graded by hand" in bob["output"]
+    classroom = json.loads((root / "export" / "classroom" / "alice.json").read_text())
+    assert classroom["status"] == "pass" and classroom["max_score"] == 5
+    assert sum(test["score"] for test in classroom["tests"]) == 5
+    carol = json.loads((root / "export" / "classroom" / "carol.json").read_text())
+    assert [test["name"] for test in carol["tests"]] == ["square_tests"]
+
+
+def test_regrading_the_code_keeps_the_manual_points(root):
+    import_all(root)
+    manual = (root / "graded" / "manual.json").read_bytes()
+    grade(root, root / "graded")
+    assert (root / "graded" / "manual.json").read_bytes() == manual
+    check_totals(grades(root))
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "absent"
+
+
+@pytest.mark.parametrize(("row", "problem"), [
+    (["dave", "why", "1", "1", ""], "unknown student 'dave'"),
+    (["alice", "how", "1", "1", ""], "unknown question 'how'"),
+    (["alice", "why", "one", "1", ""], "points 'one' is not a number"),
+    (["alice", "why", "nan", "1", ""], "points 'nan' is not a number"),
+    (["alice", "why", "-0.5", "1", ""], "points -0.5 is negative"),
+    (["alice", "why", "1.5", "1", ""], "points 1.5 is above the maximum 1 of why"),
+    (["alice", "why", "1", "3", ""], "max_points '3' is not the 1 points of why"),
+    (["alice", "why", "", "1", "good"], "a comment but no points"),
+    (["bob", "why", "0", "1", "twice"], "bob / why is given twice (first at "),
+])
+def test_a_wrong_row_names_file_and_line_and_nothing_is_written(root, capsys, row, problem):
+    before = _digest(root / "graded" / "grades.csv")
+    path = fill(root / "scores.csv", [ENTERED[1], ENTERED[2], row])  # bob, carol, row
+    assert main(["manual", "import", str(root / "graded"), str(path)]) == 2
+    error = capsys.readouterr().err
+    assert f"{path}, line 4: {problem}" in error, error
+    assert "nothing was imported" in error
+    assert not (root / "graded" / "manual.json").exists()
+    assert _digest(root / "graded" / "grades.csv") == before
+
+
+def test_duplicates_across_files_and_bad_headers_are_refused(root, capsys):
+    first = fill(root / "a.csv", [ENTERED[0]])
+    second = fill(root / "b.csv", [ENTERED[1], ENTERED[0]])
+    assert main(["manual", "import", str(root / "graded"), str(first), str(second)]) == 2
+    assert f"{second}, line 3: alice / why is given twice (first at {first}, line 2)" in (
+        capsys.readouterr().err)
+    (root / "c.csv").write_text("name,score\nalice,1\n")
+    assert main(["manual", "import", str(root / "graded"), str(root / "c.csv")]) == 2
+    assert "line 1: the header has no column student, question, points" in (
+        capsys.readouterr().err)
+    assert not (root / "graded" / "manual.json").exists()
+
+
+class _Elements(html.parser.HTMLParser):
+    """Every start tag with its attributes, as a browser's parser would see them."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags, self.scripts, self._in_script = [], [], False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.scripts.append(data)
+
+
+def _assert_runs_nothing(page: str) -> None:
+    parser = _Elements()
+    parser.feed(page)
+    for tag, attributes in parser.tags:
+        assert not [name for name in attributes if name.startswith("on")], (tag, attributes)
+        for name in ("href", "src"):
+            url = "".join((attributes.get(name) or "").split()).lower()
+            assert not url.startswith(("javascript:", "vbscript:", "data:text")), (tag, url)
+        if tag == "img":
+            assert attributes["src"].startswith("data:image/"), attributes
+        if tag == "script" and "src" in attributes:  # KaTeX from the CDN only
+            assert attributes["src"].startswith(rendering.KATEX + "/"), attributes
+    assert [tag for tag, _ in parser.tags].count("script") == 2
+    assert parser.scripts == [rendering.RENDER_MATH]  # the one inline script: the page's
+    meta = [a for tag, a in parser.tags if tag == "meta" and a.get("http-equiv")]
+    assert meta and "script-src" in meta[0]["content"] and "img-src data:" in meta[0]["content"]
+
+
+def test_hostile_answers_are_shown_as_text_and_run_nothing(root):
+    import_all(root)
+    out = sheets(root)
+    pages = {"why sheet": (out / "why.html").read_text(),
+             "derivation sheet": (out / "derivation.html").read_text()}
+    for page in write_feedback(root / "graded", root / "feedback", source=root / "source.ipynb"):
+        pages[page.stem] = page.read_text()
+    for name, page in pages.items():
+        _assert_runs_nothing(page)
+    for name in ("why sheet", "bob"):
+        assert "&lt;script&gt;alert(&quot;xss&quot;)&lt;/script&gt;" in pages[name]
+        assert "&lt;img src=x onerror=alert(1)&gt;" in pages[name]
+        assert '<a href="#harmful-link">click me</a>' in pages[name]  # the text stays
+        assert "\\(&lt;/span&gt;&lt;script&gt;alert(2)&lt;/script&gt;\\)" in pages[name]
+    for name in ("derivation sheet", "bob"):
+        assert '<a href="#harmful-link">x</a>' in pages[name]
+        assert "&lt;a href='javascript:x'&gt;y&lt;/a&gt;" in pages[name]
+
+
+def test_markdown_without_scripts_still_reads():
+    text = rendering.markdown_html("**bold** and $\\tau < 1$ and `$kept$`\n\n$$a_1 + b_2$$")
+    assert "<strong>bold</strong>" in text
+    assert "\\(\\tau &lt; 1\\)" in text  # readable TeX between delimiters, escaped
+    assert "<code>$kept$</code>" in text  # no math inside code
+    assert "a_1 + b_2" in text and "<em>" not in text  # underscores in math stay TeX
+
+
+def test_manual_command_has_help(capsys):
+    for argv in (["manual", "--help"], ["manual", "sheets", "--help"],
+                 ["manual", "import", "--help"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+        assert "usage: python -m autograder manual" in capsys.readouterr().out
