@@ -87,8 +87,8 @@ def cosine_momentum(step, total_steps: int, base_momentum: float):
         float32 scalar tensor in `[base_momentum, 1]`.
 
     Example:
-    >>> float(cosine_momentum(0, 100, 0.996)), float(cosine_momentum(100, 100, 0.996))
-    (0.996, 1.0)
+    >>> [round(float(cosine_momentum(k, 100, 0.996)), 6) for k in (0, 50, 100)]
+    [0.996, 0.998, 1.0]
 
     Reference:
         Grill et al. Bootstrap Your Own Latent. NeurIPS 2020, Section 3.2 and Appendix J.
