@@ -22,6 +22,7 @@ import html
 import re
 
 import mistune
+from mistune.plugins import math as mistune_math
 
 KATEX = "https://cdn.jsdelivr.net/npm/katex@0.16.11/dist"
 # Typesets every `.math` element with KaTeX if it loaded; without it, the TeX stays as text.
@@ -46,6 +47,22 @@ pre{background:#f6f6f6;padding:8px;overflow-x:auto;white-space:pre-wrap}
 """
 _BASE64 = re.compile(r"[A-Za-z0-9+/=]*")
 IMAGE_TYPES = ("image/png", "image/jpeg")
+# mistune's inline math, but `$...$` may run over a line break, as in Jupyter (a paragraph
+# never holds a blank line); a closing `$` follows no blank and precedes no digit ($5, $6).
+INLINE_MATH = (
+    r"\$\$(?P<display_math_text>(?:[^$\\]|\\.)*?)\$\$|"
+    r"\$(?P<backtick_math_marker>`+)(?P<backtick_math_text>[\s\S]*?)(?P=backtick_math_marker)\$|"
+    r"\$(?!\$)(?!\s)(?P<math_text>(?:[^$\\]|\\.)+?)(?<!\s)\$(?!\d)"
+)
+
+
+def _math(md) -> None:
+    md.block.register("block_math", mistune_math.BLOCK_MATH_PATTERN,
+                      mistune_math.parse_block_math, before="list")
+    md.inline.register("inline_math", INLINE_MATH, mistune_math.parse_inline_math,
+                       before="codespan")
+    md.renderer.register("block_math", mistune_math.render_block_math)
+    md.renderer.register("inline_math", mistune_math.render_inline_math)
 
 
 class _Renderer(mistune.HTMLRenderer):
@@ -98,7 +115,7 @@ def markdown_html(text: str, attachments: dict | None = None) -> str:
     pasted into a markdown cell (`![plot](attachment:plot.png)`).
     """
     markdown = mistune.create_markdown(
-        renderer=_Renderer(attachments), plugins=["math", "strikethrough", "table"]
+        renderer=_Renderer(attachments), plugins=[_math, "strikethrough", "table"]
     )
     return f"<div class='markdown'>{markdown(text or '')}</div>"
 

@@ -378,6 +378,9 @@ def test_markdown_without_scripts_still_reads():
     assert "\\(\\tau &lt; 1\\)" in text  # readable TeX between delimiters, escaped
     assert "<code>$kept$</code>" in text  # no math inside code
     assert "a_1 + b_2" in text and "<em>" not in text  # underscores in math stay TeX
+    # inline math over a line break, as Jupyter reads it; prices are no math
+    text = rendering.markdown_html("so $a =\nb_1$ holds; costs $5\nand $6 each")
+    assert "\\(a =\nb_1\\)" in text and "costs $5\nand $6 each" in text
 
 
 def test_manual_command_has_help(capsys):
