@@ -72,10 +72,10 @@ def _answer(executed, question: str) -> tuple[str, str]:
     """(the student's markdown, HTML of their answer and plots): the answer cell's pasted
     images and outputs, and those of the code cell right after it."""
     if executed is None:
-        return "", ""
+        return "", "<p><i>(no answer: the notebook could not be read)</i></p>"
     index = _find(executed.cells, question)
     if index is None:
-        return "", ""
+        return "", "<p><i>(no answer: the answer cell is missing)</i></p>"
     cell = executed.cells[index]
     text = cell.get("source", "")
     if cell.get("cell_type") == "code":
