@@ -7,6 +7,8 @@ From a clone: `python -m autograder release|grade|feedback|export|references ...
 
     release_assignments(["contrastive_loss"], "release")
     grade_assignment("contrastive_loss", "submissions.zip", "graded", GradeConfig(jobs=4))
+    write_manual_sheets("graded", "sheets")           # then fill in sheets/*.csv
+    import_manual_scores("graded", ["sheets/why.csv"])
     write_feedback("graded", "feedback")
     export_grades("graded", "export", formats=("csv", "gradescope"))
 """
@@ -23,9 +25,11 @@ _API = {
     "find_leaks": "release",
     "grade_assignment": "grade",
     "grade_submissions": "grade",
+    "import_manual_scores": ("manual", "import_scores"),
     "load_assignment": "grade",
     "release_assignments": "release",
     "write_feedback": "feedback",
+    "write_manual_sheets": ("manual", "write_sheets"),
     "write_references": ("references", "write"),
 }
 __all__ = sorted(_API)
