@@ -8,7 +8,7 @@ From a clone: `python -m autograder release|grade|feedback|export|references ...
     release_assignments(["contrastive_loss"], "release")
     grade_assignment("contrastive_loss", "submissions.zip", "graded", GradeConfig(jobs=4))
     write_manual_sheets("graded", "sheets")           # then fill in sheets/*.csv
-    import_manual_scores("graded", ["sheets/why.csv"])
+    import_manual_scores("graded", ["sheets/distance_vs_cosine.csv"])
     write_feedback("graded", "feedback")
     export_grades("graded", "export", formats=("csv", "gradescope"))
 """
