@@ -38,8 +38,6 @@ import json
 import logging
 import os
 import re
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -121,39 +119,6 @@ exit 0
 # --- building the zip -----------------------------------------------------------------
 
 
-def build_wheel(out: str | Path, repository: str | Path | None = None) -> Path:
-    """The course package's wheel (`pip wheel --no-deps`), built from a copy of the clone's
-    sources, so that nothing is written into the checkout."""
-    repository = Path(repository or paths.REPOSITORY_DIR)
-    if not (repository / "pyproject.toml").is_file():
-        raise FileNotFoundError(
-            f"No pyproject.toml in {repository}: build the autograder from a clone of the "
-            "repository, or pass --wheel with a built ssl_keras wheel."
-        )
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "fixtures", "*.egg-info")
-    with tempfile.TemporaryDirectory(prefix="ssl-keras-wheel-") as tmp:
-        copy = Path(tmp) / "src"
-        copy.mkdir()
-        for name in ("pyproject.toml", "README.md", "LICENSE"):
-            if (repository / name).is_file():
-                shutil.copy2(repository / name, copy / name)
-        shutil.copytree(repository / "ssl_keras", copy / "ssl_keras", ignore=ignore)
-        shutil.copytree(paths.PACKAGE_DIR, copy / "autograder", ignore=ignore)
-        process = subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-             "-w", str(out), str(copy)],
-            capture_output=True, text=True,
-        )
-        if process.returncode != 0:
-            raise RuntimeError(f"pip wheel failed:\n{process.stdout}\n{process.stderr}")
-    wheels = sorted(out.glob("ssl_keras-*.whl"), key=lambda path: path.stat().st_mtime)
-    if not wheels:
-        raise RuntimeError(f"pip wheel wrote no ssl_keras wheel into {out}")
-    return wheels[-1]
-
-
 def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) -> None:
     info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_DEFLATED
@@ -180,7 +145,7 @@ def build_autograder(
         grade_options: `GradeConfig` fields (`cell_timeout`, `timeout`, `memory_mb`, ...).
     """
     from .config import GradeConfig
-    from .release import grading_copy
+    from .release import build_wheel, grading_copy
 
     if backend not in BACKENDS:
         raise ValueError(f"`backend` should be one of {BACKENDS}. Received: backend={backend!r}")
@@ -198,7 +163,15 @@ def build_autograder(
     with tempfile.TemporaryDirectory(prefix="ssl-keras-gradescope-") as tmp:
         tmp = Path(tmp)
         grading = grading_copy(name, source, tmp / "grading")
-        wheel = Path(wheel) if wheel else build_wheel(tmp / "wheels")
+        if wheel is None:
+            try:
+                wheel = build_wheel(tmp / "wheels")
+            except FileNotFoundError as error:
+                raise FileNotFoundError(
+                    "the wheel is built from a clone of the repository; installed without "
+                    "one, pass --wheel with a built ssl_keras wheel"
+                ) from error
+        wheel = Path(wheel)
         if not wheel.is_file() or wheel.suffix != ".whl":
             raise FileNotFoundError(f"No wheel at {wheel}")
         settings = {
