@@ -178,6 +178,10 @@ def test_cli_builds_the_zip_and_refuses_an_unknown_assignment(autograder_zip, tm
     assert settings["backend"] == "torch" and settings["hidden_visibility"] == "after_published"
     assert main(["gradescope", "no_such_assignment", "--out", str(out)]) == 2
     assert "No source notebook" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["gradescope", "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: python -m autograder gradescope" in capsys.readouterr().out
 
 
 # --- submissions that cannot be graded: score 0 and a message, never a crash -------------
