@@ -69,9 +69,10 @@ def check_short_fit(model, expected_metrics, steps=3, batch=8):
 def check_save_round_trip(model, tmp_path, scalar_keys):
     """`get_config` keeps the arguments; `.keras` save/load restores class, config, weights
     and outputs (on a fixed pair of views, inference mode)."""
-    images, _ = tiny_images(8, seed=1)
+    images, labels = tiny_images(8, seed=1)
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05))
-    model.fit(images, batch_size=4, epochs=1, verbose=0)
+    labels = None if model.linear_probe is None else labels
+    model.fit(images, labels, batch_size=4, epochs=1, verbose=0)
     config = model.get_config()
     rebuilt = type(model).from_config(config)
     assert type(rebuilt) is type(model)

@@ -70,7 +70,7 @@ def test_short_fit_with_probe_and_batch_norm():
 
 
 def test_get_config_and_save_round_trip(tmp_path):
-    model = make_model(lambda_param=0.01, num_classes=3)
+    model = make_model(lambda_param=0.01, num_classes=4)
     check_save_round_trip(model, tmp_path, ("lambda_param", "num_classes"))
 
 

@@ -156,17 +156,17 @@ def test_short_fit_with_probe_and_batch_norm():
         predictor=head(hidden=4, use_batch_norm=True),
         augmentation=NoiseViews(seed=1),
         base_momentum=0.9,
-        total_steps=9,
+        total_steps=3,
         num_classes=4,
     )
     check_short_fit(model, expected_metrics=())
-    assert int(to_numpy(model.momentum_step)) == 9
+    assert int(to_numpy(model.momentum_step)) == 3  # one per training step
     # Only trainable weights are averaged; BatchNorm statistics of the target are its own.
     assert any("moving_mean" in v.path for v in model.target_encoder.weights)
 
 
 def test_get_config_and_save_round_trip(tmp_path):
-    model = make_model(base_momentum=0.9, total_steps=7, num_classes=3)
+    model = make_model(base_momentum=0.9, total_steps=7, num_classes=4)
     check_save_round_trip(model, tmp_path, ("base_momentum", "total_steps", "num_classes"))
 
 

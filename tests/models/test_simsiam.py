@@ -100,7 +100,7 @@ def test_short_fit_with_probe_and_batch_norm():
 
 
 def test_get_config_and_save_round_trip(tmp_path):
-    model = make_model(num_classes=3)
+    model = make_model(num_classes=4)
     check_save_round_trip(model, tmp_path, scalar_keys=("num_classes",))
 
 

@@ -75,7 +75,7 @@ def test_short_fit_with_probe_and_batch_norm():
 
 
 def test_get_config_and_save_round_trip(tmp_path):
-    model = make_model(**WEIGHTS, eps=1e-3, num_classes=3)
+    model = make_model(**WEIGHTS, eps=1e-3, num_classes=4)
     keys = tuple(WEIGHTS) + ("eps", "num_classes")
     check_save_round_trip(model, tmp_path, keys)
 
