@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import html
 import json
+import logging
 import math
 from pathlib import Path
 
@@ -33,6 +34,7 @@ import nbformat
 from . import gradebook, paths, rendering
 from . import notebook as nb
 
+logger = logging.getLogger(__name__)
 COLUMNS = ("student", "question", "points", "max_points", "comment")
 STYLE = """
 .answers{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:12px}
@@ -151,6 +153,11 @@ def write_sheets(
         page = out / f"{question}.html"
         page.write_text(_sheet(assignment, question, max_points, students, source_cells, given))
         sheet = out / f"{question}.csv"
+        if _unimported(sheet, given):
+            logger.warning("kept %s: it holds points or comments that were not imported "
+                           "(import it, or delete it for a fresh sheet)", sheet)
+            written.append(page)
+            continue
         with open(sheet, "w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(COLUMNS)
@@ -160,6 +167,7 @@ def write_sheets(
                 writer.writerow([student, question, points, f"{max_points:g}",
                                  entry.get("comment", "") if entry else ""])
         written += [page, sheet]
+    for question, max_points in found.items():
         graded = sum(question in given.get(student, {}) for student in answers)
         links.append(f"<li><a href='{html.escape(question)}.html'>{html.escape(question)}</a> "
                      f"({max_points:g} points; graded for {graded} of {len(answers)})</li>")
@@ -168,6 +176,23 @@ def write_sheets(
                      f"<h1>{html.escape(assignment)}: written answers</h1><ul>"
                      + "\n".join(links) + "</ul></body></html>")
     return [index, *written]
+
+
+def _unimported(sheet: Path, given: dict) -> bool:
+    """Whether the sheet at `sheet` holds points or comments that manual.json does not."""
+    if not sheet.is_file():
+        return False
+    with open(sheet, newline="", encoding="utf-8-sig") as handle:
+        for row in csv.DictReader(handle):
+            points = (row.get("points") or "").strip()
+            comment = (row.get("comment") or "").strip()
+            if not points and not comment:
+                continue
+            entry = given.get(row.get("student"), {}).get(row.get("question"))
+            if entry is None or _float(points) != entry["points"] or comment != entry.get(
+                    "comment", ""):
+                return True
+    return False
 
 
 def _read_scores(path: Path, students: set[str], found: dict[str, float], seen: dict,

@@ -227,10 +227,27 @@ def test_import_puts_manual_points_in_the_totals(root, capsys):
         rows = {row["student"]: row for row in csv.DictReader(handle)}
     assert (rows["bob"]["points"], rows["carol"]["points"]) == ("0.5", "")
     assert "graded: 0.5 / 1" in (out / "why.html").read_text()
+    index = (out / "index.html").read_text()
+    assert "why</a> (1 points; graded for 2 of 3)" in index
+    assert "derivation</a> (2 points; graded for 1 of 3)" in index
     fill(root / "again.csv", [["bob", "why", "1", "1", "on second reading, fine"]])
     assert main(["manual", "import", str(root / "graded"), str(root / "again.csv")]) == 0
     rows = grades(root)
     assert float(rows["bob"]["total"]) == 1 and rows["alice"]["why"] == "1"
+
+
+def test_sheets_never_overwrite_points_that_were_not_imported(root, caplog):
+    out = sheets(root)
+    fill(out / "why.csv", ENTERED)  # filled in, not imported yet
+    filled = (out / "why.csv").read_bytes()
+    out = sheets(root)
+    assert (out / "why.csv").read_bytes() == filled
+    assert "kept" in caplog.text and "why.csv" in caplog.text
+    assert main(["manual", "import", str(root / "graded"), str(out / "why.csv")]) == 0
+    sheets(root)  # now nothing is lost: a fresh sheet, with the imported points
+    with open(out / "why.csv", newline="") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert (rows["alice"]["points"], rows["bob"]["comment"]) == ("1", "half: no reason given")
 
 
 def test_feedback_pages_show_manual_points_and_comments(root):
