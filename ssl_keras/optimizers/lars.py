@@ -133,6 +133,10 @@ class LARS(keras.optimizers.Optimizer):
         if self.built:
             return
         super().build(variables)
+        # Decided once per variable from its Keras path: inside the update, the
+        # tensorflow backend passes the underlying tf.Variable, which has no path.
+        self._decayed = [self.use_weight_decay(variable) for variable in variables]
+        self._adapted = [self.use_layer_adaptation(variable) for variable in variables]
         self.momentums = []
         if self.momentum != 0:
             self.momentums = self.add_optimizer_variables(variables, "momentum")
@@ -151,9 +155,10 @@ class LARS(keras.optimizers.Optimizer):
         dtype = variable.dtype
         learning_rate = ops.cast(learning_rate, dtype)
         gradient = ops.cast(gradient, dtype)
-        if self.use_weight_decay(variable):
+        index = self._get_variable_index(variable)
+        if self._decayed[index]:
             gradient = gradient + ops.cast(self.weight_decay_rate, dtype) * variable
-        if self.use_layer_adaptation(variable):
+        if self._adapted[index]:
             weight_norm = ops.sqrt(ops.sum(ops.square(variable)))
             gradient_norm = ops.sqrt(ops.sum(ops.square(gradient)))
             both_positive = ops.logical_and(weight_norm > 0, gradient_norm > 0)
@@ -167,7 +172,7 @@ class LARS(keras.optimizers.Optimizer):
             self.assign_sub(variable, scaled_gradient)
             return
         momentum = ops.cast(self.momentum, dtype)
-        velocity = self.momentums[self._get_variable_index(variable)]
+        velocity = self.momentums[index]
         self.assign(velocity, momentum * velocity + scaled_gradient)
         if self.nesterov:
             self.assign_sub(variable, momentum * velocity + scaled_gradient)
@@ -208,5 +213,5 @@ def _check_patterns(patterns, name: str) -> tuple:
 
 
 def _matches(variable, patterns) -> bool:
-    path = getattr(variable, "path", None) or variable.name
+    path = variable.path
     return any(re.search(pattern, path) is not None for pattern in patterns)

@@ -31,7 +31,7 @@ def numpy_lars(weights, gradients, learning_rate, momentum, nesterov, weight_dec
 
 def small_model():
     model = keras.Sequential(
-        [keras.Input((3,)), keras.layers.Dense(4), keras.layers.BatchNormalization(),
+        [keras.Input((3,)), keras.layers.Dense(4), keras.layers.BatchNormalization(name="norm"),
          keras.layers.Dense(2, use_bias=False, name="head")]
     )
     rng = np.random.default_rng(0)
@@ -63,7 +63,8 @@ def test_update_matches_numpy_with_default_exclusions(nesterov):
                     weight_decay_rate=0.1, eta=0.2)
     initial, final = run_steps(LARS(**settings), model, gradients)
     paths = [v.path for v in model.trainable_variables]
-    # Kernels are decayed and adapted; bias, gamma and beta are neither (SimCLR's default).
+    # Kernels are decayed and adapted; bias, gamma and beta are neither (SimCLR's default;
+    # the batch norm is named "norm", so its variables are excluded as gamma and beta).
     expected_excluded = {p: not p.endswith("kernel") for p in paths}
     assert sum(expected_excluded.values()) == 3  # dense/bias, gamma, beta
     for i, path in enumerate(paths):
