@@ -13,6 +13,7 @@ Example:
 """
 
 from ssl_keras.evaluation.features import extract_features
+from ssl_keras.evaluation.fine_tune import FineTuneResult, fine_tune
 from ssl_keras.evaluation.knn import knn_accuracy, knn_predict
 from ssl_keras.evaluation.linear_probe import (
     LinearProbeResult,
@@ -29,8 +30,10 @@ from ssl_keras.evaluation.plots import (
 from ssl_keras.evaluation.subsets import stratified_subset
 
 __all__ = [
+    "FineTuneResult",
     "LinearProbeResult",
     "extract_features",
+    "fine_tune",
     "knn_accuracy",
     "knn_predict",
     "linear_probe",
