@@ -32,6 +32,7 @@ from ssl_keras.callbacks import KNNMonitor
 from ssl_keras.data import load_cifar10, load_digits
 from ssl_keras.evaluation import (
     extract_features,
+    fine_tune,
     knn_accuracy,
     linear_probe,
     plot_similarity_histograms,
@@ -39,7 +40,7 @@ from ssl_keras.evaluation import (
     plot_temperature_softmax,
     plot_tsne,
 )
-from ssl_keras.layers import ProjectionHead, SimCLRAugmentation
+from ssl_keras.layers import MultiCropAugmentation, ProjectionHead, SimCLRAugmentation
 from ssl_keras.losses import NTXent, nt_xent
 from ssl_keras.models import (
     BYOL,
@@ -69,6 +70,7 @@ __all__ = [
     "CLIPZeroShotClassifier",
     "KNNMonitor",
     "LARS",
+    "MultiCropAugmentation",
     "MoCo",
     "NTXent",
     "ProjectionHead",
@@ -83,6 +85,7 @@ __all__ = [
     "evaluation",
     "experiments",
     "extract_features",
+    "fine_tune",
     "foundation",
     "knn_accuracy",
     "layers",
