@@ -52,3 +52,33 @@ def test_presets_and_overrides():
         config_for("mnist")
     with pytest.raises(ValueError, match="encoder"):
         run_pretraining(config_for("digits", encoder="vgg", out="/tmp/unused", epochs=1))
+
+
+def test_pretrain_any_method(tmp_path):
+    out = tmp_path / "vicreg"
+    code = cli.main([
+        "pretrain", "--method", "vicreg", "--out", str(out), "--epochs", "1",
+        "--train-limit", "64", "--batch-size", "32", "--width", "4", "--probe-epochs", "1",
+        "--verbose", "0", "--tsne-points", "40",
+    ])
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["method"] == "vicreg" and "simclr" not in metrics
+    assert 0.0 <= metrics["vicreg"]["linear_probe_accuracy"] <= 1.0
+    for name in ("vicreg.keras", "tsne_vicreg.png", "similarity_matrix.png",
+                 "training_curves.png"):
+        assert (out / name).stat().st_size > 0, name
+
+
+def test_unknown_method_is_refused_before_any_work(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["pretrain", "--method", "dino", "--out", str(tmp_path)])
+    assert "invalid choice: 'dino'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="`method` should be one of 'simclr'"):
+        config_for("digits", method="dino")
+
+
+def test_the_command_line_lists_the_registry():
+    from ssl_keras.models import METHODS
+
+    assert cli._method_names() == list(METHODS)

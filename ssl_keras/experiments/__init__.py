@@ -3,6 +3,9 @@
 - `pretrain` (`ssl-keras pretrain`): the main job. Pretrains SimCLR, judges its encoder
   against the same encoder at random initialisation (linear probe, kNN, t-SNE) and writes
   metrics, plots and the model (`run_pretraining`, `train_simclr`, `config_for`).
+- `method_comparison` (`ssl-keras compare`): every self-supervised method of
+  `ssl_keras.models.METHODS` trained with the same encoder and budget, one table
+  (`compare_methods`).
 - `pretext_comparison`: the course's table. Trains the same encoder with rotation, jigsaw,
   colorization, SimCLR and labels, and compares them by linear probe and kNN
   (`compare_pretext_tasks`).
@@ -15,9 +18,9 @@ comparisons, every method from the same ones). A test checks that no module outs
 this package calls it.
 """
 
+from ssl_keras.experiments.method_comparison import compare_methods, format_method_table
 from ssl_keras.experiments.pretext_comparison import (
     COURSE_CIFAR10_REFERENCE,
-    METHODS,
     compare_pretext_tasks,
     format_comparison_table,
     plot_comparison,
@@ -28,25 +31,32 @@ from ssl_keras.experiments.pretrain import (
     build_encoder,
     config_for,
     evaluate_encoder,
+    load_data,
     make_optimizer,
+    method_options,
     run_pretraining,
     summary_table,
+    train_method,
     train_simclr,
 )
 
 __all__ = [
     "COURSE_CIFAR10_REFERENCE",
-    "METHODS",
     "PRESETS",
     "PretrainConfig",
     "build_encoder",
+    "compare_methods",
     "compare_pretext_tasks",
     "config_for",
     "evaluate_encoder",
     "format_comparison_table",
+    "format_method_table",
+    "load_data",
     "make_optimizer",
+    "method_options",
     "plot_comparison",
     "run_pretraining",
     "summary_table",
+    "train_method",
     "train_simclr",
 ]

@@ -1,4 +1,9 @@
-"""The main job: pretrain SimCLR, judge it against the same encoder at random init."""
+"""The main job: pretrain a self-supervised method, judge it against random init.
+
+The method is SimCLR by default; `method` picks any of `ssl_keras.models.METHODS`
+(`simclr`, `moco`, `byol`, `simsiam`, `barlow_twins`, `vicreg`), trained the same way:
+same encoder, augmentation, optimizer and budget.
+"""
 
 import dataclasses
 import json
@@ -9,6 +14,8 @@ from pathlib import Path
 
 import keras
 
+from ssl_keras.validation import check_one_of
+
 logger = logging.getLogger(__name__)
 
 
@@ -18,6 +25,7 @@ class PretrainConfig:
 
     Attributes:
         dataset: `"digits"` (embedded, no download) or `"cifar10"`.
+        method: the self-supervised method, a key of `ssl_keras.models.METHODS`.
         out: output folder.
         data_dir: folder of CIFAR-10's `cifar-10-batches-py` (else the
             `SSL_KERAS_CIFAR10_DIR` variable, else Keras's download).
@@ -27,7 +35,7 @@ class PretrainConfig:
         batch_size: images per SimCLR batch (2x views).
         learning_rate: Adam's learning rate.
         weight_decay: AdamW's decoupled weight decay.
-        temperature: NT-Xent temperature.
+        temperature: NT-Xent temperature (SimCLR; MoCo keeps its own, 0.2).
         probe_epochs: epochs of the linear probe on frozen features.
         knn_k: neighbours of the weighted kNN classifier.
         train_limit: use at most this many training images (None: all).
@@ -40,6 +48,7 @@ class PretrainConfig:
     """
 
     dataset: str = "digits"
+    method: str = "simclr"
     out: str = "runs/pretrain"
     data_dir: str | None = None
     encoder: str = "small_cnn"
@@ -80,6 +89,10 @@ def config_for(dataset: str, **overrides) -> PretrainConfig:
             f"`dataset` should be one of {sorted(PRESETS)}. Received: dataset={dataset!r}"
         )
     values = {**PRESETS[dataset], **{k: v for k, v in overrides.items() if v is not None}}
+    if "method" in values:
+        from ssl_keras.models import METHODS
+
+        check_one_of(values["method"], "method", tuple(METHODS))
     return PretrainConfig(dataset=dataset, **values)
 
 
@@ -120,26 +133,49 @@ def make_optimizer(config: PretrainConfig, num_train: int) -> keras.optimizers.O
     return keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay)
 
 
-def train_simclr(
+def method_options(config: PretrainConfig, num_train: int) -> dict:
+    """The arguments of `config.method`'s model that depend on the job's budget.
+
+    - SimCLR: `temperature` from the config.
+    - MoCo: a queue of at most 4,096 keys and no more than the training set minus one
+      batch (a key must not meet itself), and a key-encoder momentum of 0.99: MoCo's
+      0.999 is for runs of 100,000+ steps; over a few hundred steps the key encoder would
+      stay near its random initialisation.
+    - BYOL: `total_steps`, for the cosine schedule of the target's momentum.
+    - SimSiam, Barlow Twins, VICReg: their defaults.
+    """
+    steps = max(1, num_train // config.batch_size) * config.epochs
+    if config.method == "simclr":
+        return {"temperature": config.temperature}
+    if config.method == "moco":
+        queue = min(4096, max(config.batch_size, num_train - config.batch_size))
+        return {"queue_size": queue, "momentum": 0.99, "seed": config.seed}
+    if config.method == "byol":
+        return {"total_steps": steps}
+    return {}
+
+
+def train_method(
     config: PretrainConfig,
     x_train,
     y_train=None,
     augmentation: keras.layers.Layer | None = None,
-    objective: str = "nt_xent",
-    temperature: float | None = None,
     num_classes: int | None = None,
     callbacks: list | None = None,
     verbose=None,
     encoder: keras.Model | None = None,
     jit_compile="auto",
+    **model_options,
 ):
-    """Builds, compiles and fits the SimCLR model of `config`, as the main job does.
+    """Builds, compiles and fits the model of `config.method`, as the main job does.
 
     Seeds everything with `config.seed`, builds the encoder of `config`
-    (`build_encoder`) and a `SimCLR` model around it, compiles it with `make_optimizer`
-    and fits it on `x_train` for `config.epochs` epochs of `config.batch_size` images,
-    shuffled. The labels `y_train`, if given, only train the online linear probe
-    (stop-gradient): the encoder never sees them.
+    (`build_encoder`) and the method's model around it
+    (`ssl_keras.models.build_method`, with `method_options(config, len(x_train))` and
+    `model_options`), compiles it with `make_optimizer` and fits it on `x_train` for
+    `config.epochs` epochs of `config.batch_size` images, shuffled. The labels `y_train`,
+    if given, only train the online linear probe (stop-gradient): the encoder never sees
+    them.
 
     Args:
         config: the settings (see `PretrainConfig`; `config_for(dataset)` gives the
@@ -148,22 +184,23 @@ def train_simclr(
         y_train: optional integer labels `(n,)` for the online probe.
         augmentation: a layer returning two views; defaults to SimCLR's CIFAR pipeline
             (`SimCLRAugmentation(preset="cifar")`) with a crop scale of
-            `(config.crop_min_scale, 1)`, seeded with `config.seed`.
-        objective: `"nt_xent"` or `"positives_only"` (the collapse experiment).
-        temperature: NT-Xent temperature; defaults to `config.temperature`.
+            `(config.crop_min_scale, 1)`, seeded with `config.seed`: every method sees
+            the same views.
         num_classes: classes of the online probe (None: no probe).
         callbacks: Keras callbacks passed to `fit`.
         verbose: `fit`'s verbosity; defaults to `config.verbose`.
         encoder: the encoder to train; defaults to a fresh `build_encoder(config, ...)`
             built after seeding.
         jit_compile: passed to `compile`.
+        **model_options: more arguments of the method's model (they override
+            `method_options`).
 
     Returns:
-        `(model, history)`: the trained `SimCLR` model (its encoder is
-        `model.encoder`) and the `keras.callbacks.History` of `fit`.
+        `(model, history)`: the trained model (its encoder is `model.encoder`) and the
+        `keras.callbacks.History` of `fit`.
     """
     from ssl_keras.layers import SimCLRAugmentation
-    from ssl_keras.models import SimCLR
+    from ssl_keras.models import build_method
 
     keras.utils.set_random_seed(config.seed)
     input_shape = tuple(x_train.shape[1:])
@@ -174,13 +211,9 @@ def train_simclr(
         augmentation = SimCLRAugmentation(preset="cifar", height=height, width=width,
                                           crop_scale=(config.crop_min_scale, 1.0),
                                           seed=config.seed)
-    model = SimCLR(
-        encoder,
-        augmentation=augmentation,
-        temperature=config.temperature if temperature is None else temperature,
-        num_classes=num_classes,
-        objective=objective,
-    )
+    options = {**method_options(config, len(x_train)), **model_options}
+    model = build_method(config.method, encoder, augmentation, num_classes=num_classes,
+                         **options)
     model.compile(optimizer=make_optimizer(config, len(x_train)), jit_compile=jit_compile)
     # Built before fit, on every backend (tensorflow builds lazily otherwise), so that a
     # callback such as `keras.callbacks.BackupAndRestore` can restore its weights.
@@ -191,18 +224,53 @@ def train_simclr(
     return model, history
 
 
+def train_simclr(
+    config: PretrainConfig,
+    x_train,
+    y_train=None,
+    augmentation: keras.layers.Layer | None = None,
+    objective="nt_xent",
+    temperature: float | None = None,
+    num_classes: int | None = None,
+    callbacks: list | None = None,
+    verbose=None,
+    encoder: keras.Model | None = None,
+    jit_compile="auto",
+):
+    """`train_method` with SimCLR, whatever `config.method` says.
+
+    Args:
+        objective: SimCLR's objective, `"nt_xent"` or another two-view loss (see
+            `ssl_keras.models.SimCLR`), e.g. `"positives_only"` (the collapse
+            experiment).
+        temperature: NT-Xent temperature; defaults to `config.temperature`.
+        The other arguments are `train_method`'s.
+
+    Returns:
+        `(model, history)`: the trained `SimCLR` model and the `History` of `fit`.
+    """
+    config = dataclasses.replace(config, method="simclr")
+    return train_method(
+        config, x_train, y_train, augmentation=augmentation, num_classes=num_classes,
+        callbacks=callbacks, verbose=verbose, encoder=encoder, jit_compile=jit_compile,
+        objective=objective,
+        temperature=config.temperature if temperature is None else temperature,
+    )
+
+
 class _EpochCheckpoint(keras.callbacks.Callback):
     """Saves the model and the history after every epoch, so a crash loses one epoch."""
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, name: str = "simclr"):
         super().__init__()
         self.out = out
+        self.name = name
         self.history: list[dict] = []
 
     def on_epoch_end(self, epoch, logs=None):
         self.history.append({"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}})
         _write_json(self.out / "history.json", self.history)
-        self.model.save(self.out / "simclr.keras")
+        self.model.save(self.out / f"{self.name}.keras")
 
 
 def evaluate_encoder(encoder, data, config: PretrainConfig, class_names, out: Path, tag: str):
@@ -231,22 +299,17 @@ def evaluate_encoder(encoder, data, config: PretrainConfig, class_names, out: Pa
     }
 
 
-def run_pretraining(config: PretrainConfig) -> dict:
-    """Pretrains SimCLR, evaluates it and a random-init twin, and writes the results.
+def load_data(config: PretrainConfig):
+    """The dataset of `config`, as the jobs use it.
 
-    Writes to `config.out`: `metrics.json`, `history.json`, `simclr.keras` (saved after
-    every epoch), `encoder.keras`, `tsne_simclr.png`, `tsne_random_init.png`,
-    `similarity_matrix.png`, `similarity_histograms.png`, `training_curves.png`.
+    Seeds with `config.seed` first (the embedded digits are drawn at random positions),
+    and keeps the first `config.train_limit` training images if set.
 
     Returns:
-        The metrics written to `metrics.json`.
+        `(((x_train, y_train), (x_test, y_test)), class_names)`.
     """
-    from ssl_keras import evaluation
     from ssl_keras.data import load_dataset
 
-    start = time.perf_counter()
-    out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
     if config.dataset == "cifar10":
         kwargs = {"path": config.data_dir}
@@ -256,19 +319,41 @@ def run_pretraining(config: PretrainConfig) -> dict:
     ((x_train, y_train), (x_test, y_test)), class_names = load_dataset(config.dataset, **kwargs)
     if config.train_limit:
         x_train, y_train = x_train[: config.train_limit], y_train[: config.train_limit]
-    data = (x_train, y_train), (x_test, y_test)
     logger.info("%s: %d training and %d test images of shape %s", config.dataset,
                 len(x_train), len(x_test), x_train.shape[1:])
+    return ((x_train, y_train), (x_test, y_test)), class_names
+
+
+def run_pretraining(config: PretrainConfig) -> dict:
+    """Pretrains `config.method`, evaluates it and a random-init twin, writes the results.
+
+    Writes to `config.out` (`METHOD` is `config.method`, `simclr` by default):
+    `metrics.json`, `history.json`, `METHOD.keras` (saved after every epoch),
+    `encoder.keras`, `tsne_METHOD.png`, `tsne_random_init.png`, `similarity_matrix.png`,
+    `similarity_histograms.png` (of the two views' projections), `training_curves.png`.
+    `metrics.json` holds the method's and random init's metrics under their names.
+
+    Returns:
+        The metrics written to `metrics.json`.
+    """
+    from ssl_keras import evaluation
+
+    start = time.perf_counter()
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    data, class_names = load_data(config)
+    (x_train, y_train), (x_test, y_test) = data
     input_shape = tuple(x_train.shape[1:])
 
     # The random-init twin: same architecture, same seed, never trained.
     keras.utils.set_random_seed(config.seed)
     random_encoder = build_encoder(config, input_shape)
 
-    checkpoint = _EpochCheckpoint(out)
-    logger.info("SimCLR pretraining: %d epochs, batch %d", config.epochs, config.batch_size)
+    checkpoint = _EpochCheckpoint(out, config.method)
+    logger.info("%s pretraining: %d epochs, batch %d", config.method, config.epochs,
+                config.batch_size)
     train_start = time.perf_counter()
-    model, _ = train_simclr(config, x_train, y_train, num_classes=len(class_names),
+    model, _ = train_method(config, x_train, y_train, num_classes=len(class_names),
                             callbacks=[checkpoint])
     encoder = model.encoder
     train_time = time.perf_counter() - train_start
@@ -277,6 +362,7 @@ def run_pretraining(config: PretrainConfig) -> dict:
     metrics = {
         "backend": keras.backend.backend(),
         "dataset": config.dataset,
+        "method": config.method,
         "epochs": config.epochs,
         "config": dataclasses.asdict(config),
         "num_train": int(len(x_train)),
@@ -284,15 +370,16 @@ def run_pretraining(config: PretrainConfig) -> dict:
         "pretrain_time_s": round(train_time, 2),
         "final_train": checkpoint.history[-1] if checkpoint.history else {},
     }
-    metrics["simclr"] = evaluate_encoder(encoder, data, config, class_names, out, "simclr")
+    metrics[config.method] = evaluate_encoder(encoder, data, config, class_names, out,
+                                              config.method)
     metrics["random_init"] = evaluate_encoder(random_encoder, data, config, class_names, out,
                                               "random_init")
 
     # Two views of a test batch through the trained model: what the loss sees.
     views = model.augmentation(x_test[:64], training=True)
     outputs = model(views, training=False)
-    z_a = keras.ops.convert_to_numpy(outputs["z_a"])
-    z_b = keras.ops.convert_to_numpy(outputs["z_b"])
+    keys = ("z_q", "z_k") if "z_q" in outputs else ("z_a", "z_b")  # MoCo: query, key
+    z_a, z_b = (keras.ops.convert_to_numpy(outputs[key]) for key in keys)
     evaluation.plot_similarity_matrix(z_a[:32], z_b[:32], path=out / "similarity_matrix.png")
     evaluation.plot_similarity_histograms(z_a, z_b, path=out / "similarity_histograms.png")
     _plot_training_curves(checkpoint.history, out / "training_curves.png")
@@ -307,7 +394,7 @@ def _plot_training_curves(history: list[dict], path: Path) -> None:
 
     if not history:
         return
-    panels = [("loss", "NT-Xent loss"), ("top1_accuracy", "contrastive top-1"),
+    panels = [("ssl_loss", "self-supervised loss"), ("top1_accuracy", "contrastive top-1"),
               ("embedding_std", "embedding std (collapse monitor)"),
               ("probe_accuracy", "online probe accuracy")]
     panels = [(key, title) for key, title in panels if key in history[0]]
@@ -329,9 +416,9 @@ def _write_json(path: Path, value) -> None:
 
 
 def summary_table(metrics: dict) -> str:
-    """A short human-readable comparison of SimCLR and random init."""
+    """A short human-readable comparison of the method and random init."""
     rows = [("", "linear probe", "kNN")]
-    for tag in ("simclr", "random_init"):
+    for tag in (metrics.get("method", "simclr"), "random_init"):
         rows.append((tag, f"{metrics[tag]['linear_probe_accuracy']:.1%}",
                      f"{metrics[tag]['knn_accuracy']:.1%}"))
     lines = [f"{a:<12} {b:>12} {c:>8}" for a, b, c in rows]
@@ -346,8 +433,11 @@ __all__ = [
     "build_encoder",
     "config_for",
     "evaluate_encoder",
+    "load_data",
     "make_optimizer",
+    "method_options",
     "run_pretraining",
     "summary_table",
+    "train_method",
     "train_simclr",
 ]
