@@ -78,7 +78,7 @@ def fine_tune(
     weights copied to keep the original) and is left trainable. With
     `encoder_learning_rate=0` its weights never change, but its batch-norm statistics
     still follow the new data in phase 2; `warmup_epochs=epochs` freezes it
-    completely (an end-to-end linear probe on augmented-free images).
+    completely (a linear probe trained through the encoder on the images).
 
     Args:
         encoder: a `keras.Model` or layer mapping images `(batch, H, W, C)` to features

@@ -53,22 +53,26 @@ def changed(before, after):
     return any(not np.array_equal(a, b) for a, b in zip(before, after))
 
 
-def test_encoder_frozen_in_warmup_then_trained():
-    x, y = toy_images(48, seed=0)
+def test_encoder_frozen_in_warmup_then_trained_and_accuracy_beats_chance():
+    x, y = toy_images(120, seed=3)
+    x_val, y_val = toy_images(60, seed=4)
     encoder = make_encoder()
     initial = weights(encoder)
     snapshots = Snapshots(encoder)
-    result = fine_tune(encoder, x, y, num_classes=NUM_CLASSES, epochs=3, warmup_epochs=2,
-                       batch_size=16, head_learning_rate=0.05, encoder_learning_rate=0.01,
-                       callbacks=[snapshots], verbose=0)
-    assert isinstance(result, FineTuneResult) and result.accuracy is None
-    assert sorted(snapshots.encoder_weights) == [0, 1, 2]
+    result = fine_tune(encoder, x, y, num_classes=NUM_CLASSES, epochs=4, warmup_epochs=2,
+                       batch_size=16, head_learning_rate=0.05, encoder_learning_rate=0.005,
+                       validation_data=(x_val, y_val), callbacks=[snapshots], verbose=0)
+    assert isinstance(result, FineTuneResult)
+    assert sorted(snapshots.encoder_weights) == [0, 1, 2, 3]  # epochs numbered across phases
     for epoch in (0, 1):
         assert not changed(initial, snapshots.encoder_weights[epoch])
-    assert changed(initial, snapshots.encoder_weights[2])
-    assert changed(snapshots.head_weights[0], snapshots.head_weights[1])  # head trains
-    assert len(result.history["loss"]) == 3
+    for epoch in (2, 3):
+        assert changed(initial, snapshots.encoder_weights[epoch])
+    assert changed(snapshots.head_weights[0], snapshots.head_weights[1])  # the head trains
     assert encoder.trainable
+    assert result.accuracy > 0.7  # chance is 1/3
+    assert len(result.history["loss"]) == len(result.history["val_accuracy"]) == 4
+    assert result.history["val_accuracy"][-1] == pytest.approx(result.accuracy, abs=1e-6)
 
 
 def test_zero_encoder_learning_rate_never_moves_the_encoder():
@@ -79,8 +83,7 @@ def test_zero_encoder_learning_rate_never_moves_the_encoder():
                        batch_size=16, head_learning_rate=0.05, encoder_learning_rate=0.0,
                        verbose=0)
     assert not changed(initial, weights(encoder))
-    head = result.model.get_layer("classifier")
-    assert any(np.abs(w).sum() > 0 for w in weights(head))
+    assert result.accuracy is None
 
 
 def one_sgd_step(encoder_learning_rate, head_learning_rate=0.1):
@@ -118,17 +121,6 @@ def test_encoder_learning_rate_scales_the_encoder_step_exactly():
     model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
     for ours, reference in zip(full_step, [a - b for a, b in zip(weights(encoder), before)]):
         np.testing.assert_allclose(ours, reference, rtol=1e-4, atol=1e-7)
-
-
-def test_accuracy_beats_chance_on_a_toy_task():
-    x, y = toy_images(120, seed=3)
-    x_val, y_val = toy_images(60, seed=4)
-    result = fine_tune(make_encoder(), x, y, num_classes=NUM_CLASSES, epochs=6,
-                       warmup_epochs=2, batch_size=16, head_learning_rate=0.05,
-                       encoder_learning_rate=0.005, validation_data=(x_val, y_val), verbose=0)
-    assert result.accuracy > 0.7  # chance is 1/3
-    assert len(result.history["val_accuracy"]) == 6
-    assert result.history["val_accuracy"][-1] == pytest.approx(result.accuracy, abs=1e-6)
 
 
 @pytest.mark.parametrize(
