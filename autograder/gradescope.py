@@ -57,6 +57,10 @@ STUDENT = "student"
 HIDDEN_CASE = "(on a hidden case:"
 RESTORED = "it was restored from the assignment"
 IGNORED_PARTS = {"__MACOSX", ".ipynb_checkpoints"}
+WHEN_SHOWN = {
+    "visible": "here", "after_due_date": "after the due date",
+    "after_published": "when the grades are published", "hidden": "to the course staff",
+}
 
 SETUP_SH = r"""#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image: it installs the
@@ -286,7 +290,7 @@ def to_gradescope(
         passed = cell["status"] == "passed" or (cell["status"] == "failed" and not problems)
         summary = (
             "the visible checks pass (the points also count hidden cases: they are shown "
-            "after the due date)" if passed else "; ".join(problems) or cell["status"]
+            f"{WHEN_SHOWN[hidden_visibility]})" if passed else "; ".join(problems) or cell["status"]
         )
         tests.append(
             {
