@@ -11,7 +11,7 @@ from tests.layers.helpers import assert_in_range, jit_predict, random_images, to
 def small_multi_crop(**kwargs):
     # One configuration (and input shape) in most tests: on jax, eager ops are compiled
     # once per shape, so shared shapes keep the file fast.
-    settings = dict(global_size=8, local_size=4, num_local_crops=2, seed=0)
+    settings = dict(global_size=8, local_size=4, num_local_crops=2, preset="cifar", seed=0)
     settings.update(kwargs)
     return MultiCropAugmentation(**settings)
 
@@ -152,7 +152,7 @@ def test_get_config_round_trip_and_seeds(images):
 
 
 def test_jit_compiled_predict(images):
-    views = jit_predict(small_multi_crop(), images)
+    views = jit_predict(small_multi_crop(preset="imagenet"), images)  # with the blur
     assert [v.shape for v in views] == [(4, 8, 8, 3)] * 2 + [(4, 4, 4, 3)] * 2
     for view in views:
         assert_in_range(view)
