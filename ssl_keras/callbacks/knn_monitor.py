@@ -34,8 +34,9 @@ class KNNMonitor(keras.callbacks.Callback):
     The values are also kept in `accuracies`, a dict from 0-based epoch
     index to accuracy.
 
-    The embedding happens on the host between epochs, so training itself (and its jit
-    compilation) is untouched; each evaluation costs one forward pass over both sets.
+    Evaluation runs between epochs, outside the training step, so training itself (and
+    its jit compilation) is untouched: each evaluation costs one inference pass over
+    both sets (`encoder.predict` for a model) and a NumPy kNN vote on the host.
 
     Args:
         train_data: tuple `(images, labels)`: the labelled memory bank, e.g. the
