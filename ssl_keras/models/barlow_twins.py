@@ -86,12 +86,7 @@ class BarlowTwins(SelfSupervisedModel):
         self.lambda_param = float(lambda_param)
 
     def forward_views(self, view_a, view_b, training=None):
-        outputs = {}
-        for suffix, view in (("a", view_a), ("b", view_b)):
-            h = self.encoder(view, training=training)
-            outputs["h_" + suffix] = h
-            outputs["z_" + suffix] = self.projector(h, training=training)
-        return outputs
+        return self.encode_views((view_a, view_b), {"z": self.projector}, training)
 
     def compute_ssl_loss(self, outputs, training=False):
         """`barlow_twins_loss(z_a, z_b, lambda_param)`."""

@@ -162,17 +162,16 @@ class BYOL(SelfSupervisedModel):
     def forward_views(self, view_a, view_b, training=None):
         if training:
             self.update_target()
-        outputs = {}
-        for suffix, view in (("a", view_a), ("b", view_b)):
-            h = self.encoder(view, training=training)
-            z = self.projector(h, training=training)
-            target = self.target_projector(
-                self.target_encoder(view, training=training), training=training
-            )
-            outputs["h_" + suffix] = h
-            outputs["z_" + suffix] = z
-            outputs["p_" + suffix] = self.predictor(z, training=training)
-            outputs["target_" + suffix] = ops.stop_gradient(target)
+        views = (view_a, view_b)
+        outputs = self.encode_views(views, {"z": self.projector, "p": self.predictor}, training)
+        targets = self.encode_views(
+            views,
+            {"target": self.target_projector},
+            training,
+            encoder=self.target_encoder,
+            features_key=None,
+        )
+        outputs.update({key: ops.stop_gradient(value) for key, value in targets.items()})
         return outputs
 
     def compute_ssl_loss(self, outputs, training=False):

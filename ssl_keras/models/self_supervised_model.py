@@ -155,6 +155,29 @@ class SelfSupervisedModel(keras.Model):
         """
         raise NotImplementedError(f"{type(self).__name__} should implement `forward_views`.")
 
+    def encode_views(self, views, heads: dict, training=None, encoder=None, features_key="h"):
+        """Each view through `encoder` (default `self.encoder`), then through `heads`.
+
+        The views go through separately, as the papers' pseudo-code writes it (BatchNorm
+        statistics per view). `heads` maps output names to layers applied one after the
+        other: `{"z": projector, "p": predictor}` gives `z_a = projector(h_a)`,
+        `p_a = predictor(z_a)` and the same for view b.
+
+        Returns:
+            A dict with `"{features_key}_a"`, `"{features_key}_b"` (left out if
+            `features_key` is None) and `"{name}_a"`, `"{name}_b"` for each head.
+        """
+        encoder = self.encoder if encoder is None else encoder
+        outputs = {}
+        for suffix, view in zip(("a", "b"), views):
+            x = encoder(view, training=training)
+            if features_key is not None:
+                outputs[f"{features_key}_{suffix}"] = x
+            for name, layer in heads.items():
+                x = layer(x, training=training)
+                outputs[f"{name}_{suffix}"] = x
+        return outputs
+
     def two_views(self, inputs):
         """The two views of `inputs`: the pair itself, or `augmentation(inputs)`.
 

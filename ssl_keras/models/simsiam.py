@@ -93,14 +93,8 @@ class SimSiam(SelfSupervisedModel):
         self.predictor = predictor
 
     def forward_views(self, view_a, view_b, training=None):
-        outputs = {}
-        for suffix, view in (("a", view_a), ("b", view_b)):
-            h = self.encoder(view, training=training)
-            z = self.projector(h, training=training)
-            outputs["h_" + suffix] = h
-            outputs["z_" + suffix] = z
-            outputs["p_" + suffix] = self.predictor(z, training=training)
-        return outputs
+        heads = {"z": self.projector, "p": self.predictor}
+        return self.encode_views((view_a, view_b), heads, training)
 
     def compute_ssl_loss(self, outputs, training=False):
         """`D(p_a, stopgrad(z_b)) / 2 + D(p_b, stopgrad(z_a)) / 2`."""

@@ -102,12 +102,7 @@ class VICReg(SelfSupervisedModel):
         }
 
     def forward_views(self, view_a, view_b, training=None):
-        outputs = {}
-        for suffix, view in (("a", view_a), ("b", view_b)):
-            h = self.encoder(view, training=training)
-            outputs["h_" + suffix] = h
-            outputs["z_" + suffix] = self.expander(h, training=training)
-        return outputs
+        return self.encode_views((view_a, view_b), {"z": self.expander}, training)
 
     def compute_ssl_loss(self, outputs, training=False):
         """`vicreg_loss(z_a, z_b, lambda_param, mu_param, nu_param, eps)`."""

@@ -8,21 +8,9 @@ import pytest
 from ssl_keras.layers import ProjectionHead
 from ssl_keras.models.moco import MoCo
 from tests.models.helpers import IMAGE_SHAPE, NoiseViews, tiny_images, to_numpy, toy_encoder
+from tests.models.ssl_model_checks import dense_encoder, view_pair
 
 DIM = 6
-
-
-def dense_encoder():
-    """No BatchNorm: a forward pass in training mode changes no state (oracle-friendly)."""
-    return keras.Sequential(
-        [
-            keras.Input(IMAGE_SHAPE),
-            keras.layers.Rescaling(1.0 / 255.0),
-            keras.layers.Flatten(),
-            keras.layers.Dense(12, activation="relu"),
-        ],
-        name="dense_encoder",
-    )
 
 
 def make_model(encoder=None, queue_size=8, momentum=0.9, temperature=0.2):
@@ -38,13 +26,6 @@ def make_model(encoder=None, queue_size=8, momentum=0.9, temperature=0.2):
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.5))
     model.build(((None,) + IMAGE_SHAPE, (None,) + IMAGE_SHAPE))
     return model
-
-
-def views(num_images, seed):
-    images, _ = tiny_images(num_images, seed=seed)
-    rng = np.random.default_rng(seed + 100)
-    view_b = np.clip(images + rng.normal(0, 30, images.shape), 0, 255).astype("float32")
-    return images.astype("float32"), view_b
 
 
 def unit(x):
@@ -78,7 +59,7 @@ def keys_of(model, view_b):
 
 def test_loss_is_info_nce_with_the_queue_as_negatives():
     model = make_model()
-    view_a, view_b = views(4, seed=0)
+    view_a, view_b = view_pair(4, seed=0)
     # A queue we choose: the loss must use exactly these rows as the negatives.
     queue = unit(np.random.default_rng(1).normal(size=(8, DIM))).astype("float32")
     model.queue.assign(queue)
@@ -107,7 +88,7 @@ def test_fit_step_loss_momentum_update_and_fifo_queue():
     expected_queue = to_numpy(model.queue).copy()
     expected_pointer = 0
     for step in range(3):  # 3 batches of 3 into a queue of 8: the pointer wraps to 1
-        view_a, view_b = views(batch, seed=10 + step)
+        view_a, view_b = view_pair(batch, seed=10 + step)
         query_before, key_before = query_and_key_weights(model)
         outputs = model((view_a, view_b), training=False)  # no BatchNorm: same as training
         history = model.fit((view_a, view_b), batch_size=batch, epochs=1, shuffle=False, verbose=0)
@@ -185,7 +166,7 @@ def test_get_config_and_save_round_trip(tmp_path):
         np.testing.assert_array_equal(to_numpy(original), to_numpy(restored))
     np.testing.assert_array_equal(to_numpy(loaded.queue), to_numpy(model.queue))
     assert int(to_numpy(loaded.queue_pointer)) == 8 % 12
-    view_a, view_b = views(4, seed=1)
+    view_a, view_b = view_pair(4, seed=1)
     np.testing.assert_allclose(
         to_numpy(loaded((view_a, view_b))["z_k"]),
         to_numpy(model((view_a, view_b))["z_k"]),
