@@ -61,8 +61,11 @@ class KNNMonitor(keras.callbacks.Callback):
             `encoder` attribute (and as `extract_features` / `knn_accuracy`).
 
     Example:
+    >>> import numpy as np
+    >>> x_train, y_train = np.zeros((100, 16, 16, 3), "uint8"), np.arange(100) % 10
+    >>> x_test, y_test = np.zeros((20, 16, 16, 3), "uint8"), np.arange(20) % 10
     >>> monitor = KNNMonitor((x_train, y_train), (x_test, y_test), every_n_epochs=5)
-    >>> history = simclr.fit(dataset, epochs=50, callbacks=[monitor])  # doctest: +SKIP
+    >>> history = simclr.fit(x_train, epochs=50, callbacks=[monitor])  # doctest: +SKIP
     >>> history.history["knn_accuracy"]  # 10 values  # doctest: +SKIP
 
     Reference:
