@@ -18,6 +18,7 @@ ASSIGNMENTS = (
     "pretext_tasks",
     "clip_zero_shot",
     "foundation_models",
+    "ablations",
 )
 
 

@@ -1,7 +1,7 @@
 """Every solution notebook, executed top to bottom in its fast setting through the
 autograder, earns full marks.
 
-This is CI's execution of the six notebooks: it proves that each runs end to end with
+This is CI's execution of the seven notebooks: it proves that each runs end to end with
 the solutions in place, that the hidden cases recorded by the notebooks agree with the
 committed reference values, and that the whole grading pipeline (restore, sandboxed
 execution, out-of-kernel scoring) accepts a correct submission. It runs once, in the
@@ -21,7 +21,7 @@ from ssl_keras_autograder.grade import grade_assignment
 from tests.assignments.source_notebooks import ASSIGNMENTS
 
 NAMES = ["temperature", "contrastive_loss", "simclr", "pretext_tasks", "clip_zero_shot",
-         "foundation_models"]
+         "foundation_models", "ablations"]
 
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "torch", reason="executes the notebooks once, in the torch pass"

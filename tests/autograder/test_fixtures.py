@@ -38,7 +38,7 @@ pytestmark = pytest.mark.skipif(keras.backend.backend() != "jax", reason="run on
 
 FIXTURES = paths.PACKAGE_DIR / "fixtures"
 ASSIGNMENTS = ("temperature", "contrastive_loss", "clip_zero_shot", "pretext_tasks",
-               "foundation_models", "simclr")
+               "foundation_models", "simclr", "ablations")
 EXPECTED = {name: json.loads((FIXTURES / name / "expected.json").read_text())
             for name in ASSIGNMENTS}
 MARKER = EXPECTED["contrastive_loss"]["marker"]
