@@ -152,7 +152,7 @@ def build_cells() -> list[dict]:
         BUDGET = ablations.FAST_BUDGET if FAST else ablations.BUDGET
         cache = {}
         print(f"{len(x_train)} training and {len(x_test)} test images of shape "
-              f"{x_train.shape[1:]}; {BUDGET}")
+              f"{x_train.shape[1:]}, training images per class {np.bincount(y_train)}; {BUDGET}")
         """, "data"),
         markdown(r"""
         ## 1. The NT-Logistic loss (3 P)
