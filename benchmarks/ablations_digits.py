@@ -41,6 +41,14 @@ def main(argv=None) -> dict:
     if record.get("budget") not in (None, dataclasses.asdict(budget)):
         record = {"results": {}, "seconds": {}}
     (x_train, y_train), (x_test, y_test) = ssl_keras.load_digits(seed=args.seed)
+    if "random_init" not in record:
+        # The floor every row should be read against: the same encoder, never trained.
+        record["random_init"] = _random_init(ablations, budget, x_train, y_train, x_test,
+                                             y_test, args.seed)
+        _common.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        _common.write_json(path, record, sort_keys=True)
+        print("random init: linear probe {linear_probe:.3f}, kNN {knn:.3f}".format(
+            **record["random_init"]))
     cache = {}
     for ablation, settings in ablations.ABLATIONS.items():
         if ablation in record["results"]:
@@ -62,6 +70,23 @@ def main(argv=None) -> dict:
         print(f"{ablation} ({record['seconds'][ablation]} s)")
         print(ablations.format_ablation_table(rows))
     return record
+
+
+def _random_init(ablations, budget, x_train, y_train, x_test, y_test, seed) -> dict:
+    """Linear probe and kNN of the ablations' encoder at its initial weights."""
+    from ssl_keras.evaluation import extract_features, knn_accuracy, linear_probe
+
+    if budget.train_limit is not None:
+        x_train, y_train = x_train[:budget.train_limit], y_train[:budget.train_limit]
+    model = ablations.build_model(ablations.LOSS_TABLE[0], x_train.shape[1:],
+                                  width=budget.width, seed=seed)
+    model.build((None, *x_train.shape[1:]))
+    train = extract_features(model.encoder, x_train, verbose=0)
+    test = extract_features(model.encoder, x_test, verbose=0)
+    probe = linear_probe(train, y_train, test, y_test, epochs=budget.probe_epochs, seed=seed,
+                         verbose=0)
+    return {"linear_probe": float(probe.accuracy),
+            "knn": float(knn_accuracy(train, y_train, test, y_test, k=20))}
 
 
 if __name__ == "__main__":
