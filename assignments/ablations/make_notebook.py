@@ -68,6 +68,11 @@ def table(ablation: str) -> str:
               "knn_projection": "kNN on g(h)"}
     lines = ["| setting | " + " | ".join(titles[c] for c in columns) + " |",
              "|---|" + "---|" * len(columns)]
+    floor = _record().get("random_init")
+    if floor is not None:  # the same encoder, never trained: read every row against it
+        lines.append("| *random init (not trained)* | "
+                     + " | ".join(measured.percent(floor[c]) if c in floor else "-"
+                                  for c in columns) + " |")
     for row in rows:
         lines.append(f"| {row['label']} | "
                      + " | ".join(measured.percent(row[c]) for c in columns) + " |")
@@ -84,7 +89,10 @@ def value(ablation: str, label: str, column: str = "linear_probe") -> str:
 def measured_block(ablation: str) -> str:
     """The measured table with its caption, indented like the builder's cell text."""
     text = ("**Measured** (the full budget, not FAST; " + where() + "):\n\n" + table(ablation)
-            + "\n\nOther backends and machines draw other random numbers: expect a few "
+            + "\n\nThe first row is the same encoder never trained: at this small budget "
+            "several settings end below it, so compare every row with it before comparing "
+            "rows with each other. Other backends and machines draw other random numbers: "
+            "expect a few "
             "points apart. With `SSL_KERAS_FAST=1` only the first setting runs, on 256 "
             "images for one epoch: its numbers mean nothing.")
     return text.replace("\n", "\n        ")
