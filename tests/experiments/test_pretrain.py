@@ -34,3 +34,18 @@ def test_make_optimizer_warms_up_then_decays_by_cosine():
 def test_make_optimizer_handles_fewer_images_than_a_batch():
     optimizer = make_optimizer(config_for("digits", epochs=1, batch_size=128), num_train=10)
     assert _learning_rate(optimizer, 1) > 0.0
+
+
+def test_method_options_scale_with_the_budget():
+    from ssl_keras.experiments.pretrain import method_options
+
+    digits = config_for("digits", method="moco")  # batch 128
+    moco = method_options(digits, 1258)
+    # A queue holding most of the data would hold every query's own image as a negative.
+    assert moco["queue_size"] == 157 and moco["momentum"] == 0.99
+    assert method_options(digits, 500)["queue_size"] == 128  # at least one batch
+    assert method_options(config_for("cifar10", method="moco"), 50_000)["queue_size"] == 4096
+    byol = method_options(config_for("digits", method="byol", epochs=3, batch_size=100), 1000)
+    assert byol == {"total_steps": 30}
+    assert method_options(config_for("digits"), 1000) == {"temperature": 0.2}
+    assert method_options(config_for("digits", method="vicreg"), 1000) == {}
