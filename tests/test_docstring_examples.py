@@ -17,6 +17,7 @@ import ssl_keras
 SLOW = {
     "ssl_keras.clip.mini_clip.MiniCLIP",
     "ssl_keras.foundation.mae.MaskedAutoencoder",
+    "ssl_keras.layers.multi_crop.MultiCropAugmentation",
     "ssl_keras.layers.simclr_augmentation.SimCLRAugmentation",
     "ssl_keras.models.cifar_resnet.cifar_resnet18_encoder",
     "ssl_keras.models.backbone_encoder.backbone_encoder",
