@@ -23,7 +23,7 @@ from notebook_builder import (  # noqa: E402
 CELLS = [
     markdown(
         """
-        # CLIP: zero-shot classification
+        # CLIP: zero-shot classification (13 P)
 
         CLIP (Radford et al., 2021) trains an image encoder $f$ and a text encoder $g$ so
         that an image and its caption land close together in one embedding space. A
@@ -38,6 +38,12 @@ CELLS = [
         ensembling (Task 3), and the error analysis (Task 4 and 5), and you study how the
         wording of the prompts changes the predictions.
 
+        **How this is graded (13 points).** Tasks 1-5 (7 points, autograded): each task's
+        test cell runs its visible checks; the grader also runs hidden cases on your
+        functions, outside the notebook, and refuses calls to the library's own
+        implementation of what the task teaches (names in comments or scratch cells never
+        matter). Questions 1-3 (6 points) are written answers, graded by hand.
+
         **Which CLIP?** The course's pretrained CLIP (ViT-B/32) cannot be downloaded on the
         machines where this notebook is graded, so by default the notebook trains a
         **mini-CLIP** offline in under a minute: a small CNN image tower and a
@@ -48,9 +54,10 @@ CELLS = [
         in training. Everything you implement works on embeddings, so it is the same code
         for the real CLIP.
 
-        **Full mode with a real CLIP.** With keras-hub installed and a CLIP preset
-        available, set the environment variable `SSL_KERAS_CLIP_PRESET` before starting
-        Jupyter, to a keras-hub preset name such as `clip_vit_base_patch32` (downloaded from
+        **Full mode with a real CLIP.** With keras-hub installed (Colab has it) and a CLIP
+        preset available, add a cell `%env SSL_KERAS_CLIP_PRESET=clip_vit_base_patch32`
+        anywhere above the cell that loads the data and run the notebook. The value is a
+        keras-hub preset name such as `clip_vit_base_patch32` (downloaded from
         Kaggle on first use: needs internet) or to the path of a local preset directory
         (offline: on a machine with internet run
         `keras_hub.models.CLIPBackbone.from_preset(name).save_to_preset(directory)` and the

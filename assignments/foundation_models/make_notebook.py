@@ -23,7 +23,7 @@ MAE = measured.mae_digits()
 CELLS = [
     markdown(
         """
-        # Foundation models: masked autoencoders and DINOv2
+        # Foundation models: masked autoencoders and DINOv2 (12 P)
 
         Part A trains a **masked autoencoder** (MAE, He et al., 2022): a ViT encoder sees
         only a random 25% of the image patches, and a light decoder reconstructs the
@@ -35,6 +35,12 @@ CELLS = [
         (Oquab et al., 2023): the class token's attention maps, foreground masks obtained
         by thresholding them (Task 3), a PCA of the patch features, and kNN classification
         of frozen features.
+
+        **How this is graded (12 points).** Tasks 1-3 (6 points, autograded): each task's
+        test cell runs its visible checks; the grader also runs hidden cases on your
+        functions, outside the notebook, and refuses calls to the library's own
+        implementation of what the task teaches (names in comments or scratch cells never
+        matter). Questions 1-3 (6 points) are written answers, graded by hand.
 
         **Pretrained weights are not available here.** The course uses
         `facebook/vit-mae-base` and `dinov2_vits14`; they cannot be downloaded on the

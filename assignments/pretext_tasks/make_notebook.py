@@ -27,7 +27,7 @@ PROBES = measured.probe_variants()
 CELLS = [
     markdown(
         """
-        # Pretext tasks: rotation, jigsaw and colorization
+        # Pretext tasks: rotation, jigsaw and colorization (10 P)
 
         Before contrastive learning, self-supervised learning invented *pretext tasks*:
         a supervised problem whose labels come for free from the images themselves. The
@@ -46,10 +46,12 @@ CELLS = [
         probe, kNN and t-SNE of their features. Every method trains the same small CNN
         (`ssl_keras.models.small_cnn_encoder`) from the same initial weights.
 
-        **Grading.** Each task's test cell runs its visible checks; the grader also runs
-        hidden cases on your functions, outside the notebook, and does not let them call
+        **How this is graded (10 points).** Tasks 1-3 (5 points, autograded: 2 + 2 + 1):
+        each task's test cell runs its visible checks; the grader also runs hidden cases
+        on your functions, outside the notebook, and does not let them call
         `ssl_keras.pretext`'s own transform of the task (names in comments or scratch
-        cells never matter).
+        cells never matter). Questions 1-3 (5 points: 2 + 2 + 1) are written answers,
+        graded by hand.
 
         **Data.** The embedded handwritten digits (`ssl_keras.data.load_digits`: 1,258
         training and 539 test images of 16x16, gray digits at random positions with

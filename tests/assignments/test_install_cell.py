@@ -32,7 +32,7 @@ VERSION = notebook_builder.package_version()
 # What students do not have: the repository's folders and scripts, shell-only advice.
 REPOSITORY_ONLY = re.compile(
     r"benchmarks/|scripts/|tests/|autograder/|assignments/|\.\./shared|ssl-keras pretrain"
-    r"|before starting Jupyter|jupyter lab|pip install -e",
+    r"|before\s+starting\s+Jupyter|jupyter\s+lab|pip\s+install\s+-e",
     re.IGNORECASE,
 )
 
