@@ -31,13 +31,6 @@ import keras
 import numpy as np
 from keras import ops
 
-from ssl_keras.validation import (  # noqa: F401 (used by the layers)
-    check_interval,
-    check_probability,
-    is_number,
-)
-from ssl_keras.validation import is_positive_int as is_positive_integer  # noqa: F401
-
 # ITU-R 601-2 luma weights, the ones torchvision's `rgb_to_grayscale` (and Keras's) use.
 LUMA_WEIGHTS = (0.2989, 0.587, 0.114)
 

@@ -6,11 +6,13 @@ from keras import ops
 from ssl_keras.layers._augmentation_base import (
     AugmentationLayer,
     check_images_rank,
-    check_interval,
     check_numpy_images,
 )
 from ssl_keras.layers.simclr_augmentation import SUB_SEED_SPACING, SimCLRAugmentation
-from ssl_keras.validation import check_positive_int
+from ssl_keras.validation import (
+    check_interval,
+    check_positive_int,
+)
 
 # The local pipeline's seed is `seed + LOCAL_SEED_OFFSET * SUB_SEED_SPACING`: far from
 # the global pipeline's sub-layers, which use offsets 1-6 (see SimCLRAugmentation).

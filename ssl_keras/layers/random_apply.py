@@ -3,7 +3,12 @@
 import keras
 from keras import ops
 
-from ssl_keras.layers._augmentation_base import check_probability, per_image_mask
+from ssl_keras.layers._augmentation_base import (
+    per_image_mask,
+)
+from ssl_keras.validation import (
+    check_probability,
+)
 
 
 @keras.saving.register_keras_serializable(package="ssl_keras")

@@ -7,6 +7,8 @@ from ssl_keras.layers._augmentation_base import (
     AugmentationLayer,
     check_color_channels,
     grayscale,
+)
+from ssl_keras.validation import (
     is_number,
 )
 

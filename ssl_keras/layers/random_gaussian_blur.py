@@ -6,9 +6,11 @@ from keras import ops
 
 from ssl_keras.layers._augmentation_base import (
     AugmentationLayer,
+)
+from ssl_keras.validation import (
     check_interval,
     check_probability,
-    is_positive_integer,
+    is_positive_int,
 )
 
 
@@ -91,7 +93,7 @@ class RandomGaussianBlur(AugmentationLayer):
     ):
         super().__init__(value_range=value_range, seed=seed, **kwargs)
         if kernel_size is not None and (
-            not is_positive_integer(kernel_size) or kernel_size % 2 == 0
+            not is_positive_int(kernel_size) or kernel_size % 2 == 0
         ):
             raise ValueError(
                 "`kernel_size` should be an odd positive integer or None. "

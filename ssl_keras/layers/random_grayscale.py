@@ -6,9 +6,11 @@ from keras import ops
 from ssl_keras.layers._augmentation_base import (
     AugmentationLayer,
     check_color_channels,
-    check_probability,
     grayscale,
     per_image_mask,
+)
+from ssl_keras.validation import (
+    check_probability,
 )
 
 

@@ -5,8 +5,10 @@ from keras import ops
 
 from ssl_keras.layers._augmentation_base import (
     AugmentationLayer,
-    check_probability,
     per_image_mask,
+)
+from ssl_keras.validation import (
+    check_probability,
 )
 
 

@@ -7,9 +7,11 @@ from keras import ops
 
 from ssl_keras.layers._augmentation_base import (
     AugmentationLayer,
-    check_interval,
 )
-from ssl_keras.validation import check_positive_int
+from ssl_keras.validation import (
+    check_interval,
+    check_positive_int,
+)
 
 
 @keras.saving.register_keras_serializable(package="ssl_keras")

@@ -6,9 +6,7 @@ from keras import ops
 from ssl_keras.layers._augmentation_base import (
     AugmentationLayer,
     check_images_rank,
-    check_interval,
     check_numpy_images,
-    check_probability,
 )
 from ssl_keras.layers.random_apply import RandomApply
 from ssl_keras.layers.random_color_jitter import RandomColorJitter
@@ -16,6 +14,10 @@ from ssl_keras.layers.random_gaussian_blur import RandomGaussianBlur
 from ssl_keras.layers.random_grayscale import RandomGrayscale
 from ssl_keras.layers.random_horizontal_flip import RandomHorizontalFlip
 from ssl_keras.layers.random_resized_crop import RandomResizedCrop
+from ssl_keras.validation import (
+    check_interval,
+    check_probability,
+)
 
 # Sub-layer `i` is seeded with `seed + i * SUB_SEED_SPACING` (mod 2**31).
 SUB_SEED_SPACING = 1_000_003
