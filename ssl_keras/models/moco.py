@@ -1,6 +1,5 @@
 """MoCo v2 as a `keras.Model`: a momentum encoder and a queue of negative keys."""
 
-import numbers
 
 import keras
 from keras import ops
@@ -17,6 +16,7 @@ from ssl_keras.models.momentum import (
 )
 from ssl_keras.models.self_supervised_model import SelfSupervisedModel, build_chain
 from ssl_keras.ops.similarity import l2_normalize
+from ssl_keras.validation import check_positive_float, check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="ssl_keras")
@@ -124,21 +124,9 @@ class MoCo(SelfSupervisedModel):
         num_classes: int | None = None,
         **kwargs,
     ):
-        if (
-            isinstance(queue_size, bool)
-            or not isinstance(queue_size, numbers.Integral)
-            or queue_size < 1
-        ):
-            raise ValueError(
-                f"`queue_size` should be a positive integer. Received: queue_size={queue_size}"
-            )
+        queue_size = check_positive_int(queue_size, "queue_size")
         momentum = check_momentum(momentum)
-        if (
-            isinstance(temperature, bool)
-            or not isinstance(temperature, numbers.Real)
-            or not temperature > 0
-        ):
-            raise ValueError(f"`temperature` should be > 0. Received: temperature={temperature}")
+        temperature = check_positive_float(temperature, "temperature")
         super().__init__(encoder, augmentation, num_classes, **kwargs)
         if projection_head is None:
             projection_head = ProjectionHead(
