@@ -1,7 +1,9 @@
-"""Datasets: CIFAR-10 (download or local folder) and the embedded default dataset."""
+"""Datasets: CIFAR-10 (download or local folder), the embedded default dataset, and a
+folder of one's own images."""
 
 from ssl_keras.data.cifar10 import CIFAR10_CLASS_NAMES, load_cifar10
 from ssl_keras.data.digits import DIGITS_CLASS_NAMES, load_digits
+from ssl_keras.data.image_folder import IMAGE_EXTENSIONS, load_image_folder
 
 DATASETS = {
     "digits": (load_digits, DIGITS_CLASS_NAMES),
@@ -27,7 +29,9 @@ def load_dataset(name: str, **kwargs):
 __all__ = [
     "CIFAR10_CLASS_NAMES",
     "DIGITS_CLASS_NAMES",
+    "IMAGE_EXTENSIONS",
     "load_cifar10",
     "load_dataset",
     "load_digits",
+    "load_image_folder",
 ]
