@@ -10,6 +10,7 @@ import numpy as np
 from ssl_keras.pretext._base import check_seed
 from ssl_keras.pretext.colorization import Colorization, colorization_dataset
 from ssl_keras.pretext.jigsaw import JigsawPrediction, jigsaw_dataset
+from ssl_keras.pretext.pretext_task import PretextTask
 from ssl_keras.pretext.rotation import ROTATION_MODES, RotationPrediction, rotation_dataset
 from ssl_keras.validation import check_positive_int
 
@@ -84,6 +85,7 @@ def compare_pretext_tasks(
     jit_compile="auto",
     encoder_builder=None,
     on_trained=None,
+    custom_tasks=(),
 ) -> dict:
     """Trains the same encoder with each method and compares them by linear probe and kNN.
 
@@ -106,12 +108,17 @@ def compare_pretext_tasks(
       temperature `simclr_temperature`, no online probe.
     - `supervised`: the encoder and a `Dense(num_classes)` head trained with the labels
       (the ceiling), no augmentation.
+    - each task of `custom_tasks` (a `ssl_keras.pretext.PretextTask`, a pretext task of
+      your own), under its `name`: `task.build_model(encoder)` (a linear head, softmax
+      cross-entropy or mean squared error) on `task(batch, seed)`. Its batch function
+      sees only the batch's images and a seed, never the labels.
 
     The pretext tasks are drawn afresh for every batch (new rotations, new permutations
-    each epoch). Every trained method runs the same number of steps: `epochs` passes of
-    `ceil(num_train / batch_size)` batches of `batch_size` images (with
-    `rotation_mode="all"`, batches of `batch_size // 4` images in their 4 rotations),
-    with Adam whose learning rate decays from `learning_rate` to 0 (cosine).
+    each epoch, a new seed for a custom task's batch function). Every trained method runs
+    the same number of steps: `epochs` passes of `ceil(num_train / batch_size)` batches
+    of `batch_size` images (with `rotation_mode="all"`, batches of `batch_size // 4`
+    images in their 4 rotations), with Adam whose learning rate decays from
+    `learning_rate` to 0 (cosine).
 
     On the embedded digits, read the table with two caveats: a random small CNN is
     already a strong feature extractor for these simple shapes (the floor is high), and
@@ -123,7 +130,9 @@ def compare_pretext_tasks(
             `((x_train, y_train), (x_test, y_test))` of square RGB images in `[0, 255]`
             whose sides are divisible by 8, with integer labels.
         epochs: training epochs of every method, or a dict `{method: epochs}`.
-        methods: the methods to run, a subset of `METHODS`, in the order of the results.
+        methods: the methods to run, a subset of `METHODS` and of the names of
+            `custom_tasks`, in the order of the results; a custom task not named here is
+            run after them.
         probe_epochs: epochs of the linear probe.
         batch_size: images per training batch.
         width: channels of the small CNN's first block (64 in the course).
@@ -150,6 +159,9 @@ def compare_pretext_tasks(
             encoder after its training and before its evaluation (the untrained encoder
             for `random_init`), e.g. to keep the encoders for a t-SNE plot of their
             features.
+        custom_tasks: pretext tasks of your own (`ssl_keras.pretext.PretextTask`), each
+            trained and compared like the built-in ones with the same encoder, initial
+            weights, optimizer and number of steps.
 
     Returns:
         A dict `{method: metrics}` in the order of `methods`; `metrics` holds
@@ -168,11 +180,14 @@ def compare_pretext_tasks(
     from ssl_keras.evaluation import extract_features, knn_accuracy, linear_probe
     from ssl_keras.models import small_cnn_encoder
 
+    custom = _check_custom_tasks(custom_tasks)
     methods = tuple(methods)
-    unknown = [method for method in methods if method not in METHODS]
-    if unknown or not methods:
-        raise ValueError(f"`methods` should be a non-empty subset of {METHODS}. "
+    unknown = [method for method in methods if method not in METHODS and method not in custom]
+    if unknown or not methods or len(set(methods)) != len(methods):
+        raise ValueError(f"`methods` should be a non-empty subset of {METHODS} and of the "
+                         f"names of `custom_tasks` {tuple(custom)}, each once. "
                          f"Received: methods={methods}")
+    methods += tuple(name for name in custom if name not in methods)
     if encoder_builder is not None and not callable(encoder_builder):
         raise ValueError("`encoder_builder` should be a function (input_shape) -> encoder. "
                          f"Received: encoder_builder={encoder_builder!r}")
@@ -221,10 +236,9 @@ def compare_pretext_tasks(
             logger.info("[%s] training for %d epochs", method, method_epochs)
         start = time.perf_counter()
         pretext_value = _train(
-            method, encoder, x_train, y_train, num_classes, method_epochs, batch_size,
-            learning_rate, rotation_mode, (simclr_crop_min_scale, simclr_temperature), width,
-            seed, verbose,
-            jit_compile,
+            custom.get(method, method), encoder, x_train, y_train, num_classes,
+            method_epochs, batch_size, learning_rate, rotation_mode,
+            (simclr_crop_min_scale, simclr_temperature), width, seed, verbose, jit_compile,
         )
         train_time = time.perf_counter() - start
         if on_trained is not None:
@@ -240,7 +254,8 @@ def compare_pretext_tasks(
             "linear_probe_accuracy": float(probe.accuracy),
             "linear_probe_train_accuracy": float(probe.train_accuracy),
             "knn_accuracy": float(knn),
-            "pretext_metric": _PRETEXT_METRICS.get(method),
+            "pretext_metric": (custom[method].metric_name if method in custom
+                               else _PRETEXT_METRICS.get(method)),
             "pretext_value": pretext_value,
             "epochs": method_epochs if method != "random_init" else 0,
             "train_time_s": round(train_time, 2),
@@ -250,9 +265,28 @@ def compare_pretext_tasks(
     return results
 
 
+def _check_custom_tasks(custom_tasks) -> dict:
+    """`{name: task}` of the custom tasks, or `ValueError`."""
+    try:
+        tasks = list(custom_tasks)
+    except TypeError:
+        tasks = [custom_tasks]
+    custom = {}
+    for task in tasks:
+        if not isinstance(task, PretextTask):
+            raise ValueError("`custom_tasks` should hold `ssl_keras.pretext.PretextTask` "
+                             f"objects. Received: {task!r}")
+        if task.name in METHODS or task.name in custom:
+            raise ValueError(f"Each custom task needs a name of its own, not one of {METHODS} "
+                             f"nor another custom task's. Received: name={task.name!r}")
+        custom[task.name] = task
+    return custom
+
+
 def _train(method, encoder, x_train, y_train, num_classes, epochs, batch_size, learning_rate,
            rotation_mode, simclr_settings, width, seed, verbose, jit_compile):
-    """Trains `encoder` in place with `method`; returns the last epoch's pretext metric."""
+    """Trains `encoder` in place with `method` (a name of `METHODS` or a `PretextTask`);
+    returns the last epoch's pretext metric."""
     if method == "random_init":
         return None
     if method == "simclr":
@@ -260,7 +294,14 @@ def _train(method, encoder, x_train, y_train, num_classes, epochs, batch_size, l
         return _train_simclr(encoder, x_train, epochs, batch_size, learning_rate,
                              crop_min_scale, temperature, seed, verbose, jit_compile)
     images_per_batch = batch_size
-    if method == "rotation":
+    if isinstance(method, PretextTask):
+        task = method
+        model = task.build_model(encoder)
+        metric = "accuracy" if task.is_classification else "loss"
+
+        def transform(images, labels, rng):  # the labels never reach the task
+            return task(images, seed=_draw_seed(rng))
+    elif method == "rotation":
         model, metric = RotationPrediction(encoder), "accuracy"
         if rotation_mode == "all":
             images_per_batch = batch_size // 4
@@ -290,7 +331,7 @@ def _train(method, encoder, x_train, y_train, num_classes, epochs, batch_size, l
         optimizer=keras.optimizers.Adam(_schedule(learning_rate, epochs * len(batches))),
         loss=None if method != "supervised"
         else keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=None if method == "colorization" else ["accuracy"],
+        metrics=None if metric == "loss" else ["accuracy"],
         jit_compile=jit_compile,
     )
     history = model.fit(batches, epochs=epochs, shuffle=False, verbose=verbose)

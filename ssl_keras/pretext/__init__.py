@@ -3,10 +3,12 @@
 Each task is a NumPy dataset transform (`rotation_dataset`, `jigsaw_dataset`,
 `colorization_dataset`) plus a Keras model around any ssl_keras encoder
 (`RotationPrediction`, `JigsawPrediction`, `Colorization`) trained with `compile()` and
-`fit()` on every backend; `model.encoder` is the representation to evaluate.
+`fit()` on every backend; `model.encoder` is the representation to evaluate. A task of
+your own is a `PretextTask`: a batch function `(images, seed) -> (inputs, targets)` with
+its number of classes (`PretextClassification`) or its target shape (`PretextRegression`).
 `compare_pretext_tasks` (the job of `ssl_keras.experiments.pretext_comparison`, also
-reachable here) trains the same encoder with each task, SimCLR and labels, and compares
-them by linear probe and kNN.
+reachable here) trains the same encoder with each task (yours too: `custom_tasks`),
+SimCLR and labels, and compares them by linear probe and kNN.
 
 Example:
 >>> from ssl_keras import pretext
@@ -30,6 +32,12 @@ from ssl_keras.pretext.jigsaw import (
     jigsaw_permutations,
     jigsaw_shuffle,
     jigsaw_unshuffle,
+)
+from ssl_keras.pretext.pretext_task import (
+    PretextClassification,
+    PretextRegression,
+    PretextTask,
+    pretext_regression_loss,
 )
 from ssl_keras.pretext.rotation import (
     ROTATION_ANGLES,
@@ -64,6 +72,9 @@ __all__ = [
     "JigsawPrediction",
     "LUMA_WEIGHTS",
     "METHODS",
+    "PretextClassification",
+    "PretextRegression",
+    "PretextTask",
     "ROTATION_ANGLES",
     "RotationPrediction",
     "colorization_dataset",
@@ -75,6 +86,7 @@ __all__ = [
     "jigsaw_shuffle",
     "jigsaw_unshuffle",
     "plot_comparison",
+    "pretext_regression_loss",
     "rgb_to_grayscale",
     "rotate_images",
     "rotation_dataset",

@@ -77,18 +77,21 @@ class EncoderTask(keras.Model):
 class PretextClassifier(EncoderTask):
     """An encoder followed by a linear head that classifies a pretext label.
 
-    Subclasses fix `num_classes` (4 rotations, 24 permutations). `compile()` defaults to
-    Adam, sparse categorical cross-entropy on the logits and accuracy, as keras-hub's tasks
-    do, so `model.compile()` then `model.fit(inputs, labels)` is enough.
+    Subclasses fix `num_classes` (4 rotations, 24 permutations) or take it as an argument
+    (`PretextClassification`). `compile()` defaults to Adam, sparse categorical
+    cross-entropy on the logits and accuracy, as keras-hub's tasks do, so
+    `model.compile()` then `model.fit(inputs, labels)` is enough.
     """
 
     num_classes = None
 
-    def __init__(self, encoder, **kwargs):
+    def __init__(self, encoder, num_classes: int | None = None, **kwargs):
         check_encoder(encoder)
+        num_classes = self.num_classes if num_classes is None else num_classes
         super().__init__(**kwargs)
         self.encoder = encoder
-        self.head = keras.layers.Dense(self.num_classes, name="head")
+        self.num_classes = num_classes
+        self.head = keras.layers.Dense(num_classes, name="head")
 
     def build(self, input_shape):
         if not self.encoder.built:

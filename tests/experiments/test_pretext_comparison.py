@@ -9,6 +9,7 @@ from ssl_keras.experiments.pretext_comparison import (
     format_comparison_table,
     plot_comparison,
 )
+from ssl_keras.pretext import PretextTask
 from tests.pretext.helpers import tiny_images, toy_encoder
 
 METRIC_KEYS = {
@@ -35,7 +36,7 @@ def _compare(methods):
     )
 
 
-def _check_results(results, methods):
+def _check_results(results, methods, epochs=1):
     assert list(results) == list(methods)
     for method, metrics in results.items():
         assert set(metrics) == METRIC_KEYS
@@ -44,7 +45,7 @@ def _check_results(results, methods):
         if method == "random_init":
             assert metrics["pretext_value"] is None and metrics["epochs"] == 0
         else:
-            assert np.isfinite(metrics["pretext_value"]) and metrics["epochs"] == 1
+            assert np.isfinite(metrics["pretext_value"]) and metrics["epochs"] == epochs
 
 
 def test_runs_on_tiny_data():
@@ -66,6 +67,88 @@ def test_on_trained_gets_each_trained_encoder():
     untrained, trained = seen[0][1], seen[1][1]
     assert len(untrained) == len(trained)
     assert any(not np.allclose(a, b) for a, b in zip(untrained, trained))
+
+
+class _Recorder:
+    """A flip task that records what its batch function was given."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, images, seed):
+        self.calls.append((np.array(images), seed))
+        flipped = np.random.default_rng(seed).integers(0, 2, size=len(images))
+        return np.where(flipped[:, None, None, None] == 1, images[:, :, ::-1], images), flipped
+
+
+def test_a_custom_task_gets_its_row_and_the_same_budget(monkeypatch):
+    from ssl_keras.experiments import pretext_comparison
+
+    recorder = _Recorder()
+    jigsaw_batches = []
+    jigsaw_dataset = pretext_comparison.jigsaw_dataset
+
+    def counted_jigsaw(images, seed=None):
+        jigsaw_batches.append(len(images))
+        return jigsaw_dataset(images, seed=seed)
+
+    monkeypatch.setattr(pretext_comparison, "jigsaw_dataset", counted_jigsaw)
+    (images, labels), test = _tiny_dataset()
+    dataset = ((np.concatenate([images, images]), np.concatenate([labels, labels])), test)
+    seen = []
+    results = compare_pretext_tasks(
+        dataset, epochs=2, methods=("random_init", "flip", "jigsaw"), probe_epochs=1,
+        batch_size=16, width=4, seed=0, verbose=0, encoder_builder=toy_encoder,
+        custom_tasks=[PretextTask("flip", recorder, num_classes=2)],
+        on_trained=lambda method, encoder: seen.append(method),
+    )
+    _check_results(results, ("random_init", "flip", "jigsaw"), epochs=2)
+    assert seen == ["random_init", "flip", "jigsaw"]
+    assert results["flip"]["pretext_metric"] == "pretext accuracy"
+    assert "| flip |" in format_comparison_table(results)
+    # The built-in tasks' budget: as many batches of 16 images as jigsaw (2 epochs of
+    # 32 / 16 batches, and whatever Keras reads ahead), a new seed for each, and the batch
+    # function sees training images only, never their labels.
+    sizes = [len(batch) for batch, _ in recorder.calls]
+    assert sizes == jigsaw_batches and len(sizes) >= 2 * 2 and set(sizes) == {16}
+    seeds = [seed for _, seed in recorder.calls]
+    assert len(set(seeds)) == len(seeds) and all(isinstance(seed, int) for seed in seeds)
+    rows = {image.tobytes() for image in dataset[0][0]}
+    assert all(image.tobytes() in rows for batch, _ in recorder.calls for image in batch)
+
+
+def test_a_regression_task_reports_its_mse_and_comes_after_the_named_methods():
+    def corner(images, seed):
+        inputs = np.array(images)
+        inputs[:, :2, :2] = 0
+        return inputs, (np.asarray(images)[:, :2, :2] / 255.0).astype("float32")
+
+    results = compare_pretext_tasks(
+        _tiny_dataset(), epochs=1, methods=("random_init",), probe_epochs=1, batch_size=16,
+        width=4, seed=0, verbose=0, encoder_builder=toy_encoder,
+        custom_tasks=PretextTask("corner", corner, target_shape=(2, 2, 3)),
+    )
+    _check_results(results, ("random_init", "corner"))
+    assert results["corner"]["pretext_metric"] == "pretext MSE"
+    line = format_comparison_table(results).splitlines()[3]
+    assert line.startswith("| corner |") and "pretext MSE 0." in line
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(custom_tasks=["flip"]), "PretextTask"),
+        (dict(custom_tasks=[PretextTask("rotation", _Recorder(), num_classes=2)]),
+         "name of its own"),
+        (dict(custom_tasks=[PretextTask("a", _Recorder(), num_classes=2),
+                            PretextTask("a", _Recorder(), num_classes=2)]), "name of its own"),
+        (dict(methods=("random_init", "flip")), "methods"),
+        (dict(methods=("jigsaw", "jigsaw")), "each once"),
+    ],
+)
+def test_bad_custom_tasks_raise(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        compare_pretext_tasks(_tiny_dataset(), **kwargs)
 
 
 @pytest.mark.slow
