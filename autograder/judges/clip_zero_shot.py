@@ -1,18 +1,23 @@
 """Grader-private judge of clip_zero_shot (never visible to student processes).
 
 References: ssl_keras's `CLIPZeroShotClassifier` (driven with precomputed embeddings
-through a text encoder that looks prompts up in a table) for the logits, the predictions
-and the prompt ensemble; NumPy oracles written from the definitions for the confusion
-matrix and the per-class accuracy, which the package does not implement. The NumPy
+through a text encoder that looks prompts up in a table) for the logits, the predictions,
+the prompt ensemble and the probabilities over descriptions; NumPy oracles written from
+the definitions for the confusion matrix, the per-class accuracy and the retrieval
+accuracy of a similarity matrix, which the package does not implement as such. The NumPy
 oracles of CLIP's formulas (Radford et al., 2021, Section 3.1) are kept here too: the
-tests check them against the package.
+tests check them against the package (the retrieval oracle against the classifier's
+`retrieve_texts` and `retrieve_images`).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..checks._core import Case, normal
+from ..checks.clip_zero_shot import planted_similarity
 
 # ------------------------------------------------------------------ NumPy oracles
 
@@ -41,6 +46,33 @@ def oracle_ensemble(prompt_embeddings):
         mean = np.mean([p / np.linalg.norm(p) for p in prompts], axis=0)
         classes.append(mean / np.linalg.norm(mean))
     return np.stack(classes)
+
+
+def oracle_probabilities(image_embeddings, text_embeddings, logit_scale=100.0):
+    """Row i: the softmax over the texts of image i's scaled cosine similarities."""
+    probabilities = []
+    for row in oracle_logits(image_embeddings, text_embeddings, logit_scale):
+        largest = max(row)
+        weights = [math.exp(value - largest) for value in row]
+        probabilities.append([weight / sum(weights) for weight in weights])
+    return np.array(probabilities)
+
+
+def oracle_retrieval(similarity, matches):
+    """[image-to-text, text-to-image] top-1 accuracy; text matches[i] describes image i.
+
+    Image i is right if its most similar text (distractors included) is matches[i];
+    description matches[i] is right if its most similar image is i. Ties go to the first
+    index, as numpy.argmax.
+    """
+    similarity = np.asarray(similarity, dtype="float64")
+    matches = [int(match) for match in matches]
+    texts, images = range(similarity.shape[1]), range(len(matches))
+    image_hits = text_hits = 0
+    for image, match in enumerate(matches):
+        image_hits += max(texts, key=lambda text: similarity[image, text]) == match
+        text_hits += max(images, key=lambda other: similarity[other, match]) == image
+    return np.array([image_hits / len(matches), text_hits / len(matches)])
 
 
 def oracle_confusion(labels, predictions, num_classes):
@@ -98,12 +130,19 @@ def reference_ensemble(prompt_embeddings):
     return _classifier(prompt_embeddings, templates).class_embeddings
 
 
+def reference_probabilities(image_embeddings, text_embeddings, logit_scale=100.0):
+    classifier = _classifier(text_embeddings, ("{}",), logit_scale)
+    return classifier.predict(np.asarray(image_embeddings, "float32"))
+
+
 REFERENCES = {
     "zero_shot_logits": reference_logits,
     "zero_shot_predict": reference_predict,
     "ensemble_class_embeddings": reference_ensemble,
     "confusion_matrix": oracle_confusion,
     "per_class_accuracy": oracle_per_class_accuracy,
+    "description_probabilities": reference_probabilities,
+    "retrieval_accuracy": oracle_retrieval,
 }
 
 
@@ -157,6 +196,59 @@ def _column_per_class(confusion):
     return np.diag(confusion) / np.maximum(confusion.sum(axis=0), 1)
 
 
+def _softmax(logits, axis=-1):
+    logits = np.asarray(logits, "float64")
+    weights = np.exp(logits - logits.max(axis=axis, keepdims=True))
+    return weights / weights.sum(axis=axis, keepdims=True)
+
+
+def _dot_product_probabilities(image_embeddings, text_embeddings, logit_scale=100.0):
+    return _softmax(_dot_product_logits(image_embeddings, text_embeddings, logit_scale))
+
+
+def _probabilities_over_images(image_embeddings, text_embeddings, logit_scale=100.0):
+    return _softmax(oracle_logits(image_embeddings, text_embeddings, logit_scale), axis=0)
+
+
+def _transposed_probabilities(image_embeddings, text_embeddings, logit_scale=100.0):
+    return _softmax(oracle_logits(image_embeddings, text_embeddings, logit_scale).T)
+
+
+def _unscaled_probabilities(image_embeddings, text_embeddings, logit_scale=100.0):
+    return _softmax(oracle_logits(image_embeddings, text_embeddings, 1.0))
+
+
+def _retrieval_parts(similarity, matches):
+    similarity = np.asarray(similarity, "float64")
+    matches = np.asarray(matches, "int64")
+    return similarity, matches, np.arange(len(matches))
+
+
+def _arange_retrieval(similarity, matches):
+    similarity, matches, images = _retrieval_parts(similarity, matches)
+    return np.array([np.mean(similarity.argmax(axis=1) == images),
+                     np.mean(similarity[:, :len(images)].argmax(axis=0) == images)])
+
+
+def _text_axis_retrieval(similarity, matches):
+    similarity, matches, images = _retrieval_parts(similarity, matches)
+    return np.array([np.mean(similarity.argmax(axis=1) == matches),
+                     np.mean(similarity[:, matches].argmax(axis=1) == images)])
+
+
+def _distractor_queries_retrieval(similarity, matches):
+    similarity, matches, images = _retrieval_parts(similarity, matches)
+    hits = np.sum(similarity[:, matches].argmax(axis=0) == images)
+    return np.array([np.mean(similarity.argmax(axis=1) == matches),
+                     hits / similarity.shape[1]])
+
+
+def _ignore_distractors_retrieval(similarity, matches):
+    similarity, matches, images = _retrieval_parts(similarity, matches)
+    return np.array([np.mean(similarity[:, matches].argmax(axis=1) == images),
+                     np.mean(similarity[:, matches].argmax(axis=0) == images)])
+
+
 VARIANTS = {
     "zero_shot_logits": {
         "dot_products": _dot_product_logits,
@@ -177,6 +269,18 @@ VARIANTS = {
     },
     "per_class_accuracy": {
         "columns": _column_per_class,
+    },
+    "description_probabilities": {
+        "no_normalisation": _dot_product_probabilities,
+        "softmax_over_images": _probabilities_over_images,
+        "transposed": _transposed_probabilities,
+        "unscaled": _unscaled_probabilities,
+    },
+    "retrieval_accuracy": {
+        "arange": _arange_retrieval,
+        "text_axis": _text_axis_retrieval,
+        "distractor_queries": _distractor_queries_retrieval,
+        "ignore_distractors": _ignore_distractors_retrieval,
     },
 }
 
@@ -293,6 +397,78 @@ HIDDEN: dict[str, Case] = {
         inputs=lambda: [oracle_confusion(*_labels(28, 80, 6, bias=0.4))],
         description="an integer confusion matrix, 6 classes",
     ),
+    "probabilities_basic": Case(
+        task="description_probabilities",
+        inputs=lambda: normal(41, (6, 8), (9, 8)),
+        kwargs={"logit_scale": 10.0},
+        description="6 images, 9 descriptions, logit_scale=10",
+    ),
+    "probabilities_default_scale": Case(
+        task="description_probabilities",
+        inputs=lambda: normal(42, (4, 64), (7, 64)),
+        description="4 images, 7 descriptions in 64 dimensions, default scale 100",
+    ),
+    "probabilities_lengths_hidden": Case(
+        task="description_probabilities",
+        inputs=lambda: [normal(43, (5, 16))[0] * np.arange(1, 6, dtype="float32")[:, None],
+                        normal(44, (8, 16))[0] * 0.05],
+        kwargs={"logit_scale": 1.0 / 0.07},
+        description="embeddings of different lengths, logit_scale 1/0.07",
+    ),
+    "probabilities_overflow_hidden": Case(
+        task="description_probabilities",
+        inputs=lambda: [normal(45, (6, 12))[0][[5, 1, 3, 0]] * 7.0, normal(45, (6, 12))[0]],
+        kwargs={"logit_scale": 2000.0},
+        description="images pointing exactly as descriptions, logit_scale=2000 (subtract "
+                    "each row's maximum before the exponential)",
+    ),
+    "probabilities_row_sums_hidden": Case(
+        task="description_probabilities",
+        measure="row_sums",
+        inputs=lambda: normal(46, (10, 6), (12, 6)),
+        kwargs={"logit_scale": 20.0},
+        description="every row of 10 images sums to 1 over 12 descriptions",
+    ),
+    "probabilities_one_image": Case(
+        task="description_probabilities",
+        inputs=lambda: normal(47, (1, 5), (3, 5)),
+        kwargs={"logit_scale": 2.0},
+        description="one image, 3 descriptions: shape (1, 3)",
+    ),
+    "retrieval_planted": Case(
+        task="retrieval_accuracy",
+        inputs=lambda: [planted_similarity(48, list(range(8)), 10, signal=2.0), np.arange(8)],
+        description="8 images, their descriptions in order, 2 distractors",
+    ),
+    "retrieval_shuffled_hidden": Case(
+        task="retrieval_accuracy",
+        inputs=lambda: [planted_similarity(52, [4, 7, 0, 2, 8, 5], 9, signal=2.0),
+                        np.array([4, 7, 0, 2, 8, 5])],
+        description="6 images whose descriptions are not in image order, 3 distractors",
+    ),
+    "retrieval_weak_signal": Case(
+        task="retrieval_accuracy",
+        inputs=lambda: [planted_similarity(37, [9, 0, 1, 2, 3, 4, 5, 6, 7, 8], 13, signal=0.8),
+                        np.array([9, 0, 1, 2, 3, 4, 5, 6, 7, 8])],
+        description="10 images, 13 texts, weak matches",
+    ),
+    "retrieval_lists": Case(
+        task="retrieval_accuracy",
+        inputs=lambda: [planted_similarity(62, [1, 0, 2, 3, 4], 7, signal=2.0).tolist(),
+                        [1, 0, 2, 3, 4]],
+        description="a similarity given as nested Python lists, `matches` as a list",
+    ),
+    "retrieval_no_distractors": Case(
+        task="retrieval_accuracy",
+        inputs=lambda: [planted_similarity(32, [2, 0, 4, 1, 3], 5), np.array([2, 0, 4, 1, 3])],
+        description="5 images and 5 descriptions, no distractor",
+    ),
+    "retrieval_distractor_wins": Case(
+        task="retrieval_accuracy",
+        inputs=lambda: [planted_similarity(36, [0, 1, 2, 3, 4], 8)
+                        + np.array([0, 0, 0, 0, 0, 3.0, 0, 0], "float32"), np.arange(5)],
+        description="one distractor more similar to every image than any description",
+    ),
 }
 
 
@@ -342,6 +518,24 @@ FORBIDDEN = {
     "confusion_matrix": [
         "sklearn.metrics._classification.confusion_matrix",
         "sklearn.metrics.confusion_matrix",
+    ],
+    "description_probabilities": [
+        *_CLASSIFIER,
+        _METHODS + "logits",
+        _METHODS + "logits_from_embeddings",
+        _METHODS + "predict",
+        _METHODS + "top_k",
+        "ssl_keras.ops.similarity.pairwise_cosine_similarity",
+        "ssl_keras.pairwise_cosine_similarity",
+        "ssl_keras.ops.pairwise_cosine_similarity",
+        "ssl_keras.ops.softmax.softmax_with_temperature",
+        "ssl_keras.ops.softmax_with_temperature",
+        "ssl_keras.softmax_with_temperature",
+    ],
+    "retrieval_accuracy": [
+        *_CLASSIFIER,
+        _METHODS + "retrieve_texts",
+        _METHODS + "retrieve_images",
     ],
 }
 

@@ -1,6 +1,7 @@
 """The clip_zero_shot assignment: notebook in sync, visible checks accept the solution and
 reject wrong implementations (naming the mistake), the solution matches every stored
-expected value, the grader's oracles agree with ssl_keras's CLIPZeroShotClassifier."""
+expected value, the grader's oracles agree with ssl_keras's CLIPZeroShotClassifier (its
+logits, probabilities, and its retrieval both ways)."""
 
 import numpy as np
 import pytest
@@ -21,7 +22,8 @@ from tests.assignments.source_notebooks import (
 )
 
 NAME = "clip_zero_shot"
-SOLUTION_CELLS = ["zero_shot_logits", "zero_shot_predict", "ensemble", "confusion", "per_class"]
+SOLUTION_CELLS = ["zero_shot_logits", "zero_shot_predict", "ensemble", "confusion", "per_class",
+                  "description_probabilities", "retrieval_accuracy"]
 TASKS = list(checks.TASKS.values())
 
 
@@ -67,13 +69,16 @@ def test_stand_in_matches_expected_values():
     )
 
 
-def test_solution_predict_works_on_the_stand_in(solutions):
-    """zero_shot_predict's solution calls zero_shot_logits: judged with the stand-in in
-    its place, it still matches every expected value."""
+@pytest.mark.parametrize("cell_id, task", [("zero_shot_predict", "zero_shot_predict"),
+                                           ("description_probabilities",
+                                            "description_probabilities")])
+def test_solutions_work_on_the_stand_in(cell_id, task):
+    """zero_shot_predict's and description_probabilities' solutions call zero_shot_logits:
+    judged with the stand-in in its place, they still match every expected value."""
     namespace = {"np": np, "zero_shot_logits": judge.STAND_INS["zero_shot_logits"]}
-    cell = next(c for c in committed_cells(NAME) if c["id"] == "zero_shot_predict")
+    cell = next(c for c in committed_cells(NAME) if c["id"] == cell_id)
     exec("".join(cell["source"]), namespace)
-    assert_solution_matches_expected(NAME, namespace, checks, tasks=["zero_shot_predict"])
+    assert_solution_matches_expected(NAME, namespace, checks, tasks=[task])
 
 
 def _loop_logits(image_embeddings, class_embeddings, logit_scale=100.0):
@@ -84,6 +89,13 @@ def _nan_per_class(confusion):
     with np.errstate(all="ignore"):
         confusion = np.asarray(confusion, dtype="float64")
         return np.diag(confusion) / confusion.sum(axis=1)
+
+
+def _naive_probabilities(image_embeddings, text_embeddings, logit_scale=100.0):
+    """exp without subtracting the maximum: right, until a logit is large."""
+    with np.errstate(all="ignore"):
+        weights = np.exp(judge.oracle_logits(image_embeddings, text_embeddings, logit_scale))
+        return weights / weights.sum(axis=-1, keepdims=True)
 
 
 def _float_confusion(labels, predictions, num_classes):
@@ -105,6 +117,15 @@ WRONG = [
     ("confusion_matrix", "observed_classes", "sized by the classes that occur"),
     ("per_class_accuracy", "columns", "column sums"),
     ("per_class_accuracy", _nan_per_class, "NaN"),
+    ("description_probabilities", "no_normalisation", "plain dot products"),
+    ("description_probabilities", "softmax_over_images", "a softmax over the images"),
+    ("description_probabilities", "transposed", "the rows should be the images"),
+    ("description_probabilities", "unscaled", "without the factor `logit_scale`"),
+    ("description_probabilities", _naive_probabilities, "NaN"),
+    ("retrieval_accuracy", "arange", "`matches` was ignored"),
+    ("retrieval_accuracy", "text_axis", "down its column"),
+    ("retrieval_accuracy", "distractor_queries", "counted as text queries"),
+    ("retrieval_accuracy", "ignore_distractors", "compared only the descriptions"),
 ]
 
 
@@ -157,6 +178,52 @@ def test_oracles_agree_with_the_package_classifier():
     (prompts,) = _core.normal(6, (3, 4, 6))
     np.testing.assert_allclose(judge.reference_ensemble(prompts),
                                judge.oracle_ensemble(prompts), rtol=1e-4, atol=1e-5)
+
+
+def test_probability_oracle_agrees_with_the_package_classifier():
+    """Softmax over the texts of the scaled cosines: the loop oracle and the package's
+    `CLIPZeroShotClassifier.predict` (the reference), on plain and on overflowing logits."""
+    image, text = _core.normal(9, (5, 8), (7, 8))
+    for scale in (1.0, 10.0, 100.0):
+        np.testing.assert_allclose(judge.reference_probabilities(image, text, scale),
+                                   judge.oracle_probabilities(image, text, scale),
+                                   rtol=1e-4, atol=1e-6)
+    same = text[[3, 1]] * 4.0
+    np.testing.assert_allclose(judge.reference_probabilities(same, text, 5000.0),
+                               np.eye(7)[[3, 1]], atol=1e-6)
+    np.testing.assert_allclose(judge.oracle_probabilities(same, text, 5000.0),
+                               np.eye(7)[[3, 1]], atol=1e-12)
+
+
+def test_retrieval_oracle_agrees_with_the_package_retrieval():
+    """The oracle's two accuracies on a cosine matrix equal the hit rates of the package's
+    `retrieve_texts` (top-1 text of each image, distractors included) and
+    `retrieve_images` (top-1 image of each description), for shuffled descriptions."""
+    for seed in range(5):
+        images, texts = _core.normal(60 + seed, (6, 10), (9, 10))
+        matches = np.random.default_rng(seed).permutation(9)[:6]
+        texts[matches] += 1.5 * images  # most images are close to their description
+        classifier = judge._classifier(texts, ("{}",))
+        names = list(classifier.class_names)
+        best_texts, _ = classifier.retrieve_texts(images, names, k=1)
+        best_images, _ = classifier.retrieve_images([names[m] for m in matches], images, k=1)
+        expected = [np.mean(best_texts[:, 0] == matches),
+                    np.mean(best_images[:, 0] == np.arange(6))]
+        similarity = judge.oracle_logits(images, texts, 1.0)
+        np.testing.assert_allclose(judge.oracle_retrieval(similarity, matches), expected)
+
+
+def test_retrieval_oracle_closed_forms():
+    """By hand: the visible hand-made case; a perfect diagonal; a distractor above all."""
+    similarity = checks._HAND_SIMILARITY
+    np.testing.assert_allclose(judge.oracle_retrieval(similarity, [0, 1, 2]), [1 / 3, 1.0])
+    np.testing.assert_allclose(judge.oracle_retrieval(np.eye(4, 6), [0, 1, 2, 3]), [1.0, 1.0])
+    dominated = np.eye(3, 4) + np.array([0.0, 0.0, 0.0, 2.0])
+    np.testing.assert_allclose(judge.oracle_retrieval(dominated, [0, 1, 2]), [0.0, 1.0])
+    # Ties go to the first index, as numpy.argmax.
+    # image 0 picks text 0 (not its 1), image 1 picks text 0 (its own); text 1 picks image
+    # 0 (its own), text 0 picks image 0 (not its 1).
+    np.testing.assert_allclose(judge.oracle_retrieval(np.ones((2, 3)), [1, 0]), [0.5, 0.5])
 
 
 def test_oracles_agree_with_closed_forms():
