@@ -4,6 +4,13 @@ References: NumPy oracles written pixel by pixel from the definitions (Gidaris e
 2018; Noroozi and Favaro, 2016; Zhang et al., 2016); the tests check that they agree with
 `ssl_keras.pretext`'s `rotation_dataset`, `jigsaw_shuffle` and `colorization_dataset`.
 Variants are the typical mistakes the visible cases name.
+
+The student's own pretext task (`my_pretext_task`) has no single right answer: its cases
+measure validity (see `checks/pretext_tasks.py`), and every valid design gives the stored
+values. The reference is one valid design (a left-right flip); the tests check that other
+valid designs (a classification and regressions of other shapes) give the same values.
+Its hidden cases run on the 8x8 handwritten digits of scikit-learn drawn as the
+notebook's 16x16 digits are, other batch sizes and seeds.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import itertools
 import numpy as np
 
 from ..checks._core import Case
-from ..checks.pretext_tasks import random_images
+from ..checks.pretext_tasks import random_images, stroke_images
 
 LUMA = (0.2989, 0.587, 0.114)
 
@@ -69,10 +76,31 @@ def oracle_colorization_pair(images):
             images.astype("float32"))
 
 
+def reference_flip_batch(images, seed):
+    """One valid pretext task: each image mirrored left-right with probability 1/2, the
+    label says whether it was (2 classes)."""
+    images = np.asarray(images)
+    flipped = np.random.default_rng(seed).integers(0, 2, size=len(images))
+    inputs = np.where(flipped[:, None, None, None] == 1, images[:, :, ::-1], images)
+    return inputs, flipped.astype("int32")
+
+
+class TaskSpec:
+    """What a `ssl_keras.pretext.PretextTask` holds, without importing Keras here."""
+
+    def __init__(self, name, batch_function, num_classes=None, target_shape=None):
+        self.name, self.batch_function = name, batch_function
+        self.num_classes, self.target_shape = num_classes, target_shape
+
+    def __call__(self, images, seed=None):
+        return self.batch_function(images, seed)
+
+
 REFERENCES = {
     "rotation_batch": oracle_rotation_batch,
     "jigsaw_shuffle": oracle_jigsaw_shuffle,
     "colorization_pair": oracle_colorization_pair,
+    "my_pretext_task": TaskSpec("flip", reference_flip_batch, num_classes=2),
 }
 
 
@@ -224,8 +252,65 @@ HIDDEN: dict[str, Case] = {
         description="pure red, green, blue and white pixels: both outputs float32"),
 }
 
+def drawn_digits(seed: int, count: int) -> np.ndarray:
+    """`count` of scikit-learn's 8x8 handwritten digits drawn as the notebook's: 16x16
+    (each pixel doubled), a random stroke and background gray level, noise; uint8 RGB."""
+    from sklearn.datasets import load_digits
+
+    rng = np.random.default_rng(seed)
+    bitmaps = load_digits().images  # (1797, 8, 8), values 0..16
+    chosen = bitmaps[rng.choice(len(bitmaps), size=count, replace=False)] / 16.0
+    chosen = chosen.repeat(2, axis=1).repeat(2, axis=2)
+    background = rng.uniform(0, 100, size=(count, 1, 1))
+    stroke = rng.uniform(140, 255, size=(count, 1, 1))
+    gray = background + chosen * (stroke - background) + rng.normal(0, 10, chosen.shape)
+    return np.repeat(np.clip(gray, 0, 255).astype("uint8")[..., None], 3, axis=-1)
+
+
+HIDDEN.update({
+    "my_pretext_digits_format": Case(
+        "my_pretext_task", lambda: [drawn_digits(41, 33), 11], measure="pretext_batch_shape",
+        description="33 handwritten digits, seed 11: inputs (33, 16, 16, 3) in [0, 255] and "
+                    "targets as your spec says"),
+    "my_pretext_large_seed": Case(
+        "my_pretext_task", lambda: [stroke_images(42, 5), 2**31 - 2],
+        measure="pretext_batch_shape",
+        description="5 images with the largest seed the comparison draws, 2**31 - 2"),
+    "my_pretext_digits_deterministic": Case(
+        "my_pretext_task", lambda: [drawn_digits(43, 17), 12], measure="pretext_deterministic",
+        description="17 handwritten digits, seed 12, twice: the same inputs and targets"),
+    "my_pretext_digits_vary": Case(
+        "my_pretext_task", lambda: [drawn_digits(44, 64), 13], measure="pretext_targets_vary",
+        description="64 handwritten digits, seed 13: the targets are not all the same"),
+    "my_pretext_digits_from_inputs": Case(
+        "my_pretext_task", lambda: [drawn_digits(45, 12), 14], {"copies": 3},
+        measure="pretext_targets_from_inputs",
+        description="12 handwritten digits, each 3 times, seed 14: identical inputs get "
+                    "identical targets"),
+})
+
 # The package's own transform of each task (every import path); the permutation table
 # `jigsaw_permutations` and the weights `LUMA_WEIGHTS` stay allowed (the notebook gives them).
+# Your own pretext task is written, not taken: the built-in tasks' transforms are refused
+# there (calling `rotation_dataset` and naming it your own is not inventing a task), and so
+# are the dataset loaders (a pretext task sees its images and seed, never a dataset's
+# labels). NumPy, keras.ops and your own functions of Tasks 1-3 stay allowed.
+_TRANSFORMS = {
+    "rotation": ("rotation_dataset", "rotate_images"),
+    "jigsaw": ("jigsaw_dataset", "jigsaw_shuffle", "jigsaw_unshuffle"),
+    "colorization": ("colorization_dataset", "rgb_to_grayscale"),
+}
+BUILT_IN_TRANSFORMS = [f"ssl_keras.pretext{where}.{name}"
+                       for module, names in _TRANSFORMS.items()
+                       for where in ("", f".{module}") for name in names]
+DATASET_LOADERS = [
+    "ssl_keras.data.load_digits", "ssl_keras.data.digits.load_digits",
+    "ssl_keras.data.load_cifar10", "ssl_keras.data.cifar10.load_cifar10",
+    "ssl_keras.data.load_dataset", "ssl_keras.data.load_image_folder",
+    "ssl_keras.data.image_folder.load_image_folder",
+    "sklearn.datasets.load_digits", "keras.datasets.cifar10.load_data",
+    "keras.datasets.mnist.load_data",
+]
 FORBIDDEN: dict[str, list[str]] = {
     "rotation_batch": [
         "ssl_keras.pretext.rotation_dataset",
@@ -247,6 +332,7 @@ FORBIDDEN: dict[str, list[str]] = {
         "ssl_keras.pretext.colorization.colorization_dataset",
         "ssl_keras.pretext.colorization.rgb_to_grayscale",
     ],
+    "my_pretext_task": BUILT_IN_TRANSFORMS + DATASET_LOADERS,
 }
 
 # No later task calls an earlier one: no stand-ins.
