@@ -13,7 +13,11 @@ the student's own.
   computed from the inputs, which labels read from elsewhere cannot), and the comparison
   trains an encoder on it and probes it. Each of these measures raises
   `InvalidPretextTask` with what is wrong, or returns a value every valid task gives (the
-  inputs' shape, 1), so the stored expected values hold for every valid design.
+  inputs' shape, 1), so the stored expected values hold for every valid design. Since
+  those values are known in advance, a batch function that replaces functions of these
+  checks or of NumPy while it runs fails (`_untouched`); code run while the answers are
+  loaded (a class body, a default argument) is beyond what a check can see, as in every
+  assignment.
 
 Each case compares ONE array with its stored expected value (`checks/expected/
 pretext_tasks.json`): the functions that return a pair are measured one part at a time by
