@@ -4,18 +4,25 @@
   every backend; `reconstruct` at any masking ratio; `.encoder` for linear probing.
 - Patches: `patchify`, `unpatchify`, `random_masking`, `sincos_position_embedding_2d`.
 - Attention of any ViT (keras-hub `DINOV2Backbone`, `ViTBackbone`, the MAE):
-  `attention_scores`, `cls_attention_maps`, `foreground_masks`, `dinov2_attention`.
+  `attention_scores`, `last_block_attention`, `cls_attention_maps`, `foreground_masks`,
+  `dinov2_attention`, `num_register_tokens`.
+- Attention against an object: `attention_mass_inside`, `patch_mask_fractions`,
+  `bright_object_masks`.
+- `vit_encoder`: the MAE's ViT encoder alone, to train with any objective.
 - Features: `vit_features`, `pca_rgb`, `knn_evaluate`.
-- keras-hub (optional, imported lazily): `load_dinov2`, `load_backbone` (preset name or
+- keras-hub (optional, imported lazily): `load_dinov2`, `load_vit`, `load_backbone` (preset name or
   local preset directory, with an actionable error offline), `preprocess_images`.
 - Figures: `plot_mae_reconstructions`, `plot_attention_maps`, `plot_pca_features`,
   `plot_attention_comparison`.
 """
 
 from ssl_keras.foundation.attention import (
+    attention_mass_inside,
     attention_scores,
+    bright_object_masks,
     cls_attention_maps,
     foreground_masks,
+    patch_mask_fractions,
 )
 from ssl_keras.foundation.dinov2 import (
     IMAGENET_MEAN,
@@ -23,8 +30,11 @@ from ssl_keras.foundation.dinov2 import (
     dinov2_attention,
     keras_hub_available,
     knn_evaluate,
+    last_block_attention,
     load_backbone,
     load_dinov2,
+    load_vit,
+    num_register_tokens,
     preprocess_images,
     vit_features,
 )
@@ -43,6 +53,7 @@ from ssl_keras.foundation.plots import (
     plot_mae_reconstructions,
     plot_pca_features,
 )
+from ssl_keras.foundation.vit_encoder import vit_encoder
 from ssl_keras.foundation.vit_layers import (
     ClassToken,
     PatchEmbedding,
@@ -58,17 +69,23 @@ __all__ = [
     "PatchEmbedding",
     "TokenPooling",
     "TransformerBlock",
+    "attention_mass_inside",
     "attention_scores",
+    "bright_object_masks",
     "cls_attention_maps",
     "dinov2_attention",
     "foreground_masks",
     "keras_hub_available",
     "knn_evaluate",
+    "last_block_attention",
     "load_backbone",
     "load_dinov2",
+    "load_vit",
     "masked_patch_loss",
     "num_masked_patches",
+    "num_register_tokens",
     "patch_targets",
+    "patch_mask_fractions",
     "patchify",
     "pca_rgb",
     "plot_attention_comparison",
@@ -79,5 +96,6 @@ __all__ = [
     "random_masking",
     "sincos_position_embedding_2d",
     "unpatchify",
+    "vit_encoder",
     "vit_features",
 ]

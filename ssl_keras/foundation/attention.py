@@ -1,5 +1,7 @@
 """Attention of Vision Transformers: capturing attention probabilities, class-token
-attention maps per head, and foreground masks (DINO's 60%-of-the-mass threshold).
+attention maps per head, foreground masks (DINO's 60%-of-the-mass threshold), and how much
+of a map falls on an object (`attention_mass_inside`, with masks put on the patch grid by
+`patch_mask_fractions`; `bright_object_masks` for the embedded digits).
 
 These work on the outputs of any ViT-like model (keras-hub's `DINOV2Backbone` and
 `ViTBackbone`, the `MaskedAutoencoder.token_encoder` of this package, or synthetic
@@ -202,3 +204,139 @@ def foreground_masks(attention_maps, keep_mass: float | None = 0.6, threshold=No
     keep = np.zeros_like(keep_sorted)
     np.put_along_axis(keep, order, keep_sorted, axis=1)
     return keep.reshape(maps.shape)
+
+
+def _overlap_matrix(num_pixels: int, num_cells: int) -> np.ndarray:
+    """`(num_cells, num_pixels)`: the fraction of cell `i` that pixel `y` covers.
+
+    Cell `i` spans `[i * num_pixels / num_cells, (i + 1) * num_pixels / num_cells)` in
+    pixel units; rows sum to 1.
+    """
+    cell = num_pixels / num_cells
+    starts = np.arange(num_cells)[:, None] * cell
+    pixels = np.arange(num_pixels)[None, :]
+    overlap = np.clip(np.minimum(pixels + 1, starts + cell) - np.maximum(pixels, starts), 0, None)
+    return overlap / cell
+
+
+def patch_mask_fractions(masks, grid_size) -> np.ndarray:
+    """Fraction of each patch of a grid that a pixel mask covers (exact area overlap).
+
+    Puts an object mask drawn at image resolution on the patch grid of a ViT, whatever
+    the two sizes: patch `(i, j)` of a `grid_height x grid_width` grid covers the
+    rectangle `[i H / grid_height, (i + 1) H / grid_height) x [j W / grid_width,
+    (j + 1) W / grid_width)` of an `H x W` mask, and its value is the mean of the mask
+    over that rectangle, pixels cut by a boundary counting for the part inside. With a
+    grid that divides the image (4x4 patches of a 16x16 digit) this is the mean over
+    each patch's pixels; with a 14x14 grid over a 16x16 image, patches straddle pixels.
+
+    Args:
+        masks: `(..., H, W)` booleans or values in `[0, 1]`.
+        grid_size: patch grid `(grid_height, grid_width)` or an int for a square grid.
+
+    Returns:
+        float64 NumPy array `(..., grid_height, grid_width)` with values in `[0, 1]`.
+
+    Raises:
+        ValueError: for masks of rank < 2 or a grid size < 1.
+
+    Example:
+    >>> mask = np.zeros((4, 4), bool)
+    >>> mask[:2, :1] = True
+    >>> patch_mask_fractions(mask, 2)
+    array([[0.5, 0. ],
+           [0. , 0. ]])
+    """
+    masks = np.asarray(keras.ops.convert_to_numpy(masks), dtype="float64")
+    if masks.ndim < 2:
+        raise ValueError(
+            f"`masks` should have shape (..., height, width). Received: masks.shape={masks.shape}"
+        )
+    height, width = _grid(0, grid_size) if grid_size is not None else (0, 0)
+    if height < 1 or width < 1:
+        raise ValueError(f"`grid_size` should be positive. Received: grid_size={grid_size}")
+    rows = _overlap_matrix(masks.shape[-2], height)
+    columns = _overlap_matrix(masks.shape[-1], width)
+    return np.einsum("ih,...hw,jw->...ij", rows, masks, columns)
+
+
+def attention_mass_inside(attention_maps, masks) -> np.ndarray:
+    """Fraction of each attention map's mass that falls on an object mask.
+
+    `sum(a * m) / sum(a)` over the last two axes, for an attention map `a` (e.g. the
+    class token's attention to the patches, `cls_attention_maps`, which sums to less
+    than 1 since the class token also attends to itself) and a mask `m` on the same grid
+    (booleans, or the fraction of each patch on the object, `patch_mask_fractions`).
+    Uniform attention gives the mask's mean (its area fraction), the chance level; 1 means
+    every bit of attention is on the object.
+
+    Args:
+        attention_maps: non-negative `(..., height, width)`, each map with a positive sum.
+        masks: values in `[0, 1]` of the same shape as `attention_maps` (or one that
+            broadcasts to it).
+
+    Returns:
+        float64 NumPy array of shape `attention_maps.shape[:-2]` (a 0-d array for a
+        single map).
+
+    Raises:
+        ValueError: for maps of rank < 2 or masks that do not broadcast to them.
+
+    Example:
+    >>> maps = np.array([[0.4, 0.1], [0.2, 0.1]])
+    >>> float(attention_mass_inside(maps, np.eye(2)))
+    0.625
+    """
+    maps = np.asarray(keras.ops.convert_to_numpy(attention_maps), dtype="float64")
+    masks = np.asarray(keras.ops.convert_to_numpy(masks), dtype="float64")
+    if maps.ndim < 2:
+        raise ValueError(
+            "`attention_maps` should have shape (..., height, width). "
+            f"Received: attention_maps.shape={maps.shape}"
+        )
+    try:
+        masks = np.broadcast_to(masks, maps.shape)
+    except ValueError as error:
+        raise ValueError(
+            "`masks` should have the shape of `attention_maps`. Received: "
+            f"masks.shape={masks.shape}, attention_maps.shape={maps.shape}"
+        ) from error
+    inside = (maps * masks).sum(axis=(-2, -1))
+    return inside / maps.sum(axis=(-2, -1))
+
+
+def bright_object_masks(images, percentile: float = 99.0) -> np.ndarray:
+    """Pixel masks of a bright object on a darker, mostly uniform background.
+
+    For images such as the embedded digits (`ssl_keras.data.load_digits`: a stroke at
+    least 0.4 brighter than a noisy uniform background, covering a minority of the
+    pixels): the background level is each image's median gray value, the object level its
+    `percentile`-th percentile, and a pixel belongs to the object when it is brighter than
+    their midpoint. An approximation of the object (noise can flip single pixels), made
+    to compare attention maps with, not a segmentation method.
+
+    Args:
+        images: `(batch, height, width, channels)` (or `(batch, height, width)`), any
+            value range; channels are averaged.
+        percentile: the object's level, in `(50, 100]`.
+
+    Returns:
+        Boolean NumPy array `(batch, height, width)`.
+
+    Raises:
+        ValueError: for a percentile out of range or images of rank < 3.
+    """
+    if not 50.0 < float(percentile) <= 100.0:
+        raise ValueError(f"`percentile` should be in (50, 100]. Received: percentile={percentile}")
+    images = np.asarray(keras.ops.convert_to_numpy(images), dtype="float64")
+    if images.ndim == 4:
+        images = images.mean(axis=-1)
+    if images.ndim != 3:
+        raise ValueError(
+            "`images` should have shape (batch, height, width[, channels]). "
+            f"Received: images.shape={images.shape}"
+        )
+    flat = images.reshape(len(images), -1)
+    background = np.median(flat, axis=1)
+    foreground = np.percentile(flat, float(percentile), axis=1)
+    return images > ((background + foreground) / 2)[:, None, None]

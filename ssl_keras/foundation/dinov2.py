@@ -1,5 +1,6 @@
 """DINOv2 (and any keras-hub ViT) exploration: loading with clear offline errors,
-preprocessing, last-block attention, token features and kNN evaluation.
+preprocessing, last-block attention, token features and kNN evaluation; `load_vit` for a
+supervised ViT to compare with.
 
 keras-hub is optional: it is imported inside the functions that need it. Everything
 else works on any ViT-like `keras.Model` that maps images to tokens
@@ -116,6 +117,33 @@ def load_dinov2(preset: str = "dinov2_small", image_shape=(224, 224, 3), **kwarg
     return load_backbone(preset, "DINOV2Backbone", **kwargs)
 
 
+def load_vit(preset: str = "vit_base_patch16_224_imagenet", **kwargs):
+    """Loads a supervised `keras_hub.models.ViTBackbone` from a preset or a local directory.
+
+    The default preset is ViT-B/16 at 224x224 (a 14x14 patch grid), trained with labels
+    (ImageNet-21k, then ImageNet-1k): the supervised counterpart of DINO/DINOv2 in the
+    comparison of their attention maps. Its position embeddings are fixed to the preset's
+    resolution, so feed it images of that size, normalised with mean 0.5 and standard
+    deviation 0.5 (`preprocess_images(images, 224, mean=(0.5,) * 3, std=(0.5,) * 3)`, what
+    the preset's `ViTImageConverter` does).
+
+    Args:
+        preset: a keras-hub ViT preset (`"vit_base_patch16_224_imagenet"`,
+            `"vit_base_patch16_224_imagenet21k"`, ...), a `kaggle://` handle, or a local
+            preset directory (works offline).
+        **kwargs: passed to `from_preset`.
+
+    Returns:
+        The `ViTBackbone`; its output is the token sequence
+        `(batch, 1 + num_patches, hidden_dim)`, class token first.
+
+    Raises:
+        ImportError: if keras-hub is not installed.
+        OSError: when offline without a local preset; the message explains what to do.
+    """
+    return load_backbone(preset, "ViTBackbone", **kwargs)
+
+
 def preprocess_images(images, image_size: int | None = 224, mean=IMAGENET_MEAN, std=IMAGENET_STD):
     """Resizes `[0, 255]` images and normalises them with the ImageNet statistics.
 
@@ -152,8 +180,31 @@ def _model_inputs(model, images):
     return images
 
 
-def _num_registers(model) -> int:
+def num_register_tokens(model) -> int:
+    """The register tokens between a ViT's class token and its patches: keras-hub's
+    `DINOV2Backbone.num_register_tokens` (non-zero for the `dinov2_with_registers_*` presets),
+    0 for models without that attribute (ViT, DINOv2 without registers, this package's
+    encoders)."""
     return int(getattr(model, "num_register_tokens", 0) or 0)
+
+
+def last_block_attention(model, images) -> np.ndarray:
+    """The attention probabilities of a ViT's last attention layer, on `images`.
+
+    `attention_scores(model, inputs)[-1]`, with the inputs wrapped as the model takes
+    them (keras-hub backbones whose input is a dict `{"images": ...}`, or a tensor).
+
+    Args:
+        model: a ViT-like model containing `keras.layers.MultiHeadAttention` layers:
+            keras-hub's `DINOV2Backbone` or `ViTBackbone`, `vit_encoder`,
+            `MaskedAutoencoder.token_encoder`.
+        images: model-ready images.
+
+    Returns:
+        float32 NumPy array `(batch, heads, tokens, tokens)`; each row (one query token)
+        sums to 1. Token 0 is the class token.
+    """
+    return attention_scores(model, _model_inputs(model, images))[-1]
 
 
 def dinov2_attention(backbone, images, num_registers: int | None = None) -> np.ndarray:
@@ -178,9 +229,8 @@ def dinov2_attention(backbone, images, num_registers: int | None = None) -> np.n
         float32 NumPy array `(batch, heads, grid, grid)`.
     """
     if num_registers is None:
-        num_registers = _num_registers(backbone)
-    scores = attention_scores(backbone, _model_inputs(backbone, images))[-1]
-    return cls_attention_maps(scores, num_registers=num_registers)
+        num_registers = num_register_tokens(backbone)
+    return cls_attention_maps(last_block_attention(backbone, images), num_registers=num_registers)
 
 
 def vit_features(
@@ -216,7 +266,7 @@ def vit_features(
             f"`pooling` should be one of {FEATURE_POOLING}. Received: pooling={pooling!r}"
         )
     if num_registers is None:
-        num_registers = _num_registers(model)
+        num_registers = num_register_tokens(model)
     first_patch = 1 + int(num_registers)
     outputs = []
     for start in range(0, len(images), int(batch_size)):
