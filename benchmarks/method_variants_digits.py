@@ -1,0 +1,142 @@
+"""One method on the digits preset with one change of heads, optimiser or BatchNorm use:
+why BYOL, SimSiam and MoCo fall behind random init in the method comparison.
+
+    KERAS_BACKEND=jax nice python benchmarks/method_variants_digits.py simsiam sgd
+    KERAS_BACKEND=jax nice python benchmarks/method_variants_digits.py moco keys_inference
+
+The setting is `ssl-keras compare --dataset digits`'s (the main job's `digits` preset: the
+small CNN, SimCLR's views with crops of 30-100%, batch 128, 40 epochs), with the changes
+the VARIANT names, joined by `+`:
+
+- `default`: nothing changed (AdamW 2e-3, warm-up and cosine decay; the method's heads);
+- `sgd`: the SimSiam/BYOL papers' optimiser: SGD, learning rate 0.05 x batch / 256,
+  momentum 0.9, weight decay 5e-4, cosine decay;
+- `bn_output`: BatchNorm (no scale or offset) on the projector's output, as the SimSiam
+  paper's CIFAR projector;
+- `small_heads`: projector 256 -> 256 and predictor 64 -> 256 (the defaults are 512 wide);
+- `keys_inference`: MoCo only: the key encoder runs in inference mode (its moving
+  BatchNorm statistics), so the keys carry no statistics of the batch the queries share.
+
+Each run appends one line (weighted kNN with k=20 on the frozen encoder, the last epoch's
+`ssl_loss` and `embedding_std`, time, machine) to
+`benchmarks/results/method_variants_digits_<backend>.jsonl`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import keras
+from keras import ops
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS_DIR, machine  # noqa: E402
+
+VARIANTS = ("default", "sgd", "bn_output", "small_heads", "keys_inference")
+
+
+def _head(hidden, output_dim, batch_norm_output, name):
+    from ssl_keras.layers import ProjectionHead
+
+    if not batch_norm_output:
+        return ProjectionHead(hidden_dims=hidden, output_dim=output_dim, name=name)
+    head = ProjectionHead(hidden_dims=hidden, output_dim=output_dim, name=f"{name}_mlp")
+    return keras.Sequential(
+        [head, keras.layers.BatchNormalization(center=False, scale=False)], name=name)
+
+
+def _keys_in_inference_mode(model):
+    """MoCo's `forward_views` with the key encoder and head in inference mode."""
+
+    def forward_views(view_q, view_k, training=None):
+        if training:
+            model.update_momentum_encoder()
+        h_q = model.encoder(view_q, training=training)
+        z_q = model.projection_head(h_q, training=training)
+        h_k = model.momentum_encoder(view_k, training=False)
+        z_k = model.momentum_projection_head(h_k, training=False)
+        return {"h_q": h_q, "z_q": z_q, "z_k": ops.stop_gradient(z_k)}
+
+    model.forward_views = forward_views
+
+
+def run(method: str, changes: set[str], epochs: int | None = None) -> dict:
+    from ssl_keras.evaluation import extract_features, knn_accuracy
+    from ssl_keras.experiments.pretrain import (
+        build_encoder,
+        config_for,
+        load_data,
+        make_optimizer,
+        method_options,
+    )
+    from ssl_keras.layers import SimCLRAugmentation
+    from ssl_keras.models import build_method
+
+    config = config_for("digits", method=method, epochs=epochs)
+    ((x_train, y_train), (x_test, y_test)), _ = load_data(config)
+    keras.utils.set_random_seed(config.seed)
+    encoder = build_encoder(config, x_train.shape[1:])
+    augmentation = SimCLRAugmentation(preset="cifar", height=16, width=16,
+                                      crop_scale=(config.crop_min_scale, 1.0), seed=config.seed)
+    options = method_options(config, len(x_train))
+    width, predictor_hidden = (256, 64) if "small_heads" in changes else (512, 128)
+    projector_hidden = (width,) if "small_heads" in changes else (512, 512)
+    if changes & {"bn_output", "small_heads"}:
+        if method not in ("simsiam", "byol"):
+            raise ValueError("bn_output and small_heads are for simsiam and byol")
+        options["projector"] = _head(projector_hidden, width, "bn_output" in changes,
+                                     "projector")
+        options["predictor"] = _head((predictor_hidden,), width, False, "predictor")
+    model = build_method(method, encoder, augmentation, **options)
+    if "keys_inference" in changes:
+        if method != "moco":
+            raise ValueError("keys_inference is for moco")
+        _keys_in_inference_mode(model)
+    steps = (len(x_train) // config.batch_size) * config.epochs
+    if "sgd" in changes:
+        schedule = keras.optimizers.schedules.CosineDecay(0.05 * config.batch_size / 256, steps)
+        optimizer = keras.optimizers.SGD(schedule, momentum=0.9, weight_decay=5e-4)
+    else:
+        optimizer = make_optimizer(config, len(x_train))
+    model.compile(optimizer=optimizer)
+    start = time.perf_counter()
+    history = model.fit(x_train, batch_size=config.batch_size, epochs=config.epochs,
+                        shuffle=True, verbose=0).history
+    seconds = time.perf_counter() - start
+    accuracy = knn_accuracy(extract_features(model.encoder, x_train, verbose=0), y_train,
+                            extract_features(model.encoder, x_test, verbose=0), y_test,
+                            k=config.knn_k)
+    return {"method": method, "variant": "+".join(sorted(changes)), "epochs": config.epochs,
+            "knn_accuracy": round(float(accuracy), 4),
+            "embedding_std": round(float(history["embedding_std"][-1]), 4),
+            "ssl_loss": round(float(history["ssl_loss"][-1]), 4),
+            "train_time_s": round(seconds, 1)}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("method", choices=("moco", "byol", "simsiam", "barlow_twins",
+                                           "vicreg", "simclr"))
+    parser.add_argument("variant", help=f"changes joined by '+': {', '.join(VARIANTS)}")
+    parser.add_argument("--epochs", type=int, default=None, help="default: the preset's 40")
+    args = parser.parse_args(argv)
+    changes = set(args.variant.split("+")) - {"default"}
+    unknown = changes - set(VARIANTS)
+    if unknown:
+        parser.error(f"unknown change(s) {sorted(unknown)}; choose from {VARIANTS}")
+    record = run(args.method, changes, args.epochs)
+    record["command"] = "python benchmarks/method_variants_digits.py " + " ".join(
+        sys.argv[1:] if argv is None else argv)
+    record["machine"] = machine()
+    print(json.dumps(record))
+    path = RESULTS_DIR / f"method_variants_digits_{keras.backend.backend()}.jsonl"
+    with path.open("a") as file:
+        file.write(json.dumps(record) + "\n")
+
+
+if __name__ == "__main__":
+    main()
