@@ -23,6 +23,9 @@ COMMANDS = {
         "--epochs 20 --width 16 --learning-rate 2e-3 --out runs/pretext_digits"),
     "gpu/pretext_comparison_cifar10_jax.json": "bash benchmarks/gpu_suite.sh /tmp/cifar",
     "mae_digits_jax.json": "KERAS_BACKEND=jax python benchmarks/mae_digits.py",
+    "attention_comparison_digits_jax.json": (
+        "KERAS_BACKEND=jax python benchmarks/attention_comparison_digits.py --seeds 0 1 2 3 4 "
+        "--byol --mae"),
     "mini_clip_zero_shot_jax.json": "KERAS_BACKEND=jax python benchmarks/mini_clip_zero_shot.py",
     "pretext_probe_variants_jax.json": (
         "KERAS_BACKEND=jax python benchmarks/pretext_probe_variants.py --data-dir /tmp/cifar"),
@@ -146,6 +149,50 @@ def mae_digits() -> dict:
         "random_knn": percent(record["random_init"]["knn_cls"]),
         "where": _machine(record),
         "train_s": f"{record['train_seconds']:.0f}",
+    }
+
+
+def attention_comparison_digits() -> dict:
+    """Self-supervised against supervised ViT attention on the digits
+    (`benchmarks/attention_comparison_digits.py`): strings for the text."""
+    record = load("attention_comparison_digits_jax.json")
+    summary = record["summary"]
+
+    def spread(method: str, key: str, digits: int = 2) -> str:
+        values = summary[method][key]
+        if summary[method]["seeds"] == 1:
+            return f"{values['mean']:.{digits}f}"
+        return (f"{values['mean']:.{digits}f} ({values['min']:.{digits}f}-"
+                f"{values['max']:.{digits}f})")
+
+    def knn(method: str) -> str:
+        values = summary[method]["knn"]
+        if summary[method]["seeds"] == 1:
+            return percent(values["mean"])
+        return f"{percent(values['mean'])} ({percent(values['min'])}-{percent(values['max'])})"
+
+    rows = {method: {"mass": spread(method, "mass_on_digit"),
+                     "best_head": spread(method, "mass_on_digit_best_head"),
+                     "knn": knn(method),
+                     "mass_mean_text": f"{summary[method]['mass_on_digit']['mean']:.2f}"}
+            for method in summary}
+    accuracy = summary["supervised"]["test_accuracy"]
+    pairs = [(runs["simclr"]["mass_on_digit"], runs["supervised"]["mass_on_digit"])
+             for runs in record["seeds"].values()]
+    return {
+        **rows,
+        "pairs": ", ".join(f"{simclr:.2f} vs {supervised:.2f}" for simclr, supervised in pairs),
+        "pair_values": pairs,
+        "simclr_higher": sum(simclr > supervised for simclr, supervised in pairs),
+        "chance_value": record["chance"],
+        "where": _machine(record),
+        "chance": f"{record['chance']:.2f}",
+        "test_images": str(record["test_images"]),
+        "seeds": str(len(record["seeds"])),
+        "epochs": record["args"]["epochs"],
+        "supervised_accuracy": f"{percent(accuracy['mean'])} ({percent(accuracy['min'])}-"
+                               f"{percent(accuracy['max'])})",
+        "byol_knn": rows["byol"]["knn"] if "byol" in rows else "not measured",
     }
 
 

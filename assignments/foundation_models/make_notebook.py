@@ -19,11 +19,60 @@ from notebook_builder import (  # noqa: E402
 )
 
 MAE = measured.mae_digits()
+ATTENTION = measured.attention_comparison_digits()
+
+
+def _attention_finding() -> str:
+    """What the measured comparison of Part C shows, in words that follow its numbers."""
+    pairs, chance = ATTENTION["pair_values"], ATTENTION["chance_value"]
+    seeds, higher = len(pairs), ATTENTION["simclr_higher"]
+    lowest = min(min(pair) for pair in pairs)
+    always_above = lowest > chance
+    gaps = [simclr - supervised for simclr, supervised in pairs]
+    if 2 * higher > seeds:
+        direction = ("puts more of its attention on the digit than the supervised one in "
+                     + ("every seed" if higher == seeds else f"{higher} of {seeds} seeds")
+                     + f", by {min(gaps):.2f} to {max(gaps):.2f}")
+        claim = "the direction of DINO's claim"
+    elif 2 * higher < seeds:
+        direction = ("puts less of its attention on the digit than the supervised one in "
+                     f"{seeds - higher} of {seeds} seeds")
+        claim = "the opposite of what DINO's claim would predict"
+    else:
+        direction = "is above the supervised one in half the seeds and below in the others"
+        claim = "no direction at all"
+    return (
+        "On average both trained ViTs put more of their class token's attention on the "
+        "digit than chance (uniform attention puts " + ATTENTION["chance"] + " there; the "
+        "never-trained ViT puts " + ATTENTION["random_init"]["mass"] + "), "
+        + ("in every seed" if always_above else
+           f"though not in every seed (the lowest run: {lowest:.2f})")
+        + ", some heads much more than others (the best head: SimCLR "
+        + ATTENTION["simclr"]["best_head"] + ", supervised "
+        + ATTENTION["supervised"]["best_head"] + "): training, with labels or without, "
+        "moves the attention onto the digit's patches. "
+        "The SimCLR ViT " + direction + " (per seed, SimCLR vs supervised from the same "
+        "initial weights: " + ATTENTION["pairs"] + "; means "
+        + ATTENTION["simclr"]["mass_mean_text"] + " vs "
+        + ATTENTION["supervised"]["mass_mean_text"] + "), although its class token "
+        "classifies worse (kNN " + ATTENTION["simclr"]["knn"] + " vs "
+        + ATTENTION["supervised"]["knn"] + "). A possible reading: the supervised class "
+        "token needs only what separates ten classes and may take it from a few patches, "
+        "while SimCLR must match the same digit under other crops and contrasts, which ties "
+        "it to the strokes. That is " + claim + ", but small: how much a model looks at the "
+        "digit changes more from one seed to another (SimCLR alone: "
+        + ATTENTION["simclr"]["mass"] + ") than between the objectives, so it is a "
+        "tendency of " + str(seeds) + " small runs, not evidence about DINO. Part A's MAE "
+        "stays near chance (" + ATTENTION["mae"]["mass"] + "): its loss never trains the "
+        "class token directly. A good answer reads the figure the same way: where the maps "
+        "sit relative to the outlined strokes, and how the heads differ."
+    )
+
 
 CELLS = [
     markdown(
         """
-        # Foundation models: masked autoencoders and DINOv2 (12 P)
+        # Foundation models: masked autoencoders and DINOv2 (18 P)
 
         Part A trains a **masked autoencoder** (MAE, He et al., 2022): a ViT encoder sees
         only a random 25% of the image patches, and a light decoder reconstructs the
@@ -36,11 +85,18 @@ CELLS = [
         by thresholding them (Task 3), a PCA of the patch features, and kNN classification
         of frozen features.
 
-        **How this is graded (12 points).** Tasks 1-3 (6 points, autograded): each task's
-        test cell runs its visible checks; the grader also runs hidden cases on your
-        functions, outside the notebook, and refuses calls to the library's own
-        implementation of what the task teaches (names in comments or scratch cells never
-        matter). Questions 1-3 (6 points) are written answers, graded by hand.
+        Part C does the practical's last task, **comparing the attention of a
+        self-supervised ViT with a supervised ViT's**: you read the class token's attention
+        map off a ViT's last layer (Task 4), measure how much of it falls on the object
+        (Task 5), then draw the maps side by side and compare them (Question 4).
+
+        **How this is graded (18 points).** Tasks 1-5 (9 points, autograded: 2 + 2 + 2 + 2
+        + 1): each task's test cell runs its visible checks; the grader also runs hidden
+        cases on your functions, outside the notebook, and refuses calls to the library's
+        own implementation of what the task teaches (names in comments or scratch cells
+        never matter). Questions 1-4 (9 points: 2 + 2 + 2 + 3) are graded by hand: written
+        answers, and for Question 4 also the figure drawn by the code cell right after its
+        answer cell.
 
         **Pretrained weights are not available here.** The course uses
         `facebook/vit-mae-base` and `dinov2_vits14`; they cannot be downloaded on the
@@ -60,13 +116,23 @@ CELLS = [
           `keras_hub.models.DINOV2Backbone.from_preset("dinov2_small").save_to_preset(
           "dinov2_small")` and copy the folder). Then Part B uses
           `ssl_keras.foundation.load_dinov2` on the digits resized to 224x224, and says so.
+        - Part C trains two small ViTs of the same architecture on the digits, one
+          self-supervised (SimCLR) and one supervised, and compares their attention: the
+          **offline stand-in** for the practical's comparison, which says what it can and
+          cannot show. The practical's own pair is DINOv2 against a ViT trained with labels:
+          add a second cell `%env SSL_KERAS_VIT_PRESET=vit_base_patch16_224_imagenet` (with
+          the DINOv2 one) and Part C adds DINOv2 and the supervised ViT-B/16 (ImageNet
+          labels, loaded with `ssl_keras.foundation.load_vit`) to the comparison, on the same
+          digits resized to their input size.
 
         **Fast and full settings.** `SSL_KERAS_FAST=1` (CI and the autograder) trains a
         smaller MAE (2 blocks of width 32) for 2 epochs on 384 digits, and evaluates on
         fewer digits: reconstructions are blurry and kNN accuracies near chance. The full
         setting (default) is the benchmark's (60 epochs, AdamW with warm-up and cosine
-        decay, 75% masking). Measured (""" + MAE["where"] + """, """ + MAE["train_s"] + """ s
-        of training): test masked-patch MSE """ + MAE["mse"] + """, and
+        decay, 75% masking); Part C's two ViTs also train for 60 epochs each in it (2 in the
+        fast setting, where their attention says nothing). Measured (""" + MAE["where"]
+        + """, """ + MAE["train_s"] + """ s of training): test masked-patch MSE """
+        + MAE["mse"] + """, and
 
         | encoder | linear probe (CLS) | kNN (CLS, k=20) |
         |---|---|---|
@@ -91,16 +157,24 @@ CELLS = [
         from ssl_keras.evaluation import knn_accuracy, linear_probe
         from ssl_keras.foundation import (
             MaskedAutoencoder,
+            bright_object_masks,
             dinov2_attention,
+            last_block_attention,
             load_dinov2,
+            load_vit,
+            num_register_tokens,
+            patch_mask_fractions,
             pca_rgb,
             plot_attention_maps,
             plot_mae_reconstructions,
             plot_pca_features,
             preprocess_images,
             unpatchify,
+            vit_encoder,
             vit_features,
         )
+        from ssl_keras.layers import ProjectionHead, SimCLRAugmentation
+        from ssl_keras.models import SimCLR
         """,
     ),
     locked(
@@ -455,6 +529,316 @@ CELLS = [
         so kNN works without any training. DINOv2 adds a patch-level masked objective
         (iBOT) and enormous curated data, which also gives good dense (patch) features.
         """,
+    ),
+    markdown(
+        """
+        ## Part C: the attention of a self-supervised ViT against a supervised ViT's
+
+        The practical's last task: "DINOv2 vs supervised ViT: compare attention patterns".
+        **The claim** (Caron et al., 2021, the DINO paper; the paper's result, not measured
+        here): the class token's attention in the last layer of a self-supervised ViT
+        segments the main object, which "does not emerge as clearly with supervised ViTs";
+        the paper compares masks made from the attention (60% of the mass) of a DINO ViT-S
+        and of the same ViT trained with ImageNet labels against PASCAL VOC's object
+        segmentations, and finds the self-supervised masks much closer to the objects.
+
+        **What runs here, and what it can show.** Without downloaded weights the notebook
+        trains two small ViTs of one architecture (`vit_encoder`: Part A's encoder, 4x4
+        patches, so a 4x4 grid on a 16x16 digit) from the same initial weights, with the
+        same optimizer and number of steps; only the objective differs:
+
+        - **self-supervised**: SimCLR (`ssl_keras.models.SimCLR`), two augmented views of
+          each digit pulled together, other digits pushed apart; the labels are never used;
+        - **supervised**: a linear layer on the class token, cross-entropy on the labels.
+
+        The notebook then measures which share of each model's class-token attention falls
+        on the digit (a mask of its bright strokes), against the share that uniform
+        attention would put there (the chance level). This is a real measurement of two
+        objectives on the same data, but **not the paper's experiment**: SimCLR is
+        contrastive, not DINO's self-distillation (the package's BYOL, the closest to it,
+        learned almost nothing in this budget: kNN """ + ATTENTION["byol_knn"] + """ on
+        the digits, one seed, chance 10%); 16 patches per image cannot draw a
+        segmentation; a few minutes on 1,258 digits are not 142M images. It can show
+        whether, at this scale, either objective makes the class token look at the digit
+        rather than the background. The real models (two `%env` switches, in the
+        introduction) make the paper's comparison itself on these digits; that run needs
+        the downloaded weights and has not been made here.
+
+        Measured in the full setting (""" + ATTENTION["where"] + """; all """
+        + ATTENTION["test_images"] + """ test digits; mean over """ + ATTENTION["seeds"]
+        + """ seeds, with the lowest and highest), share of the last layer's class-token
+        attention (mean map over the 4 heads) on the digit, chance """ + ATTENTION["chance"]
+        + """:
+
+        | ViT (""" + str(ATTENTION["epochs"]) + """ epochs) | on the digit | best head | kNN (CLS) |
+        |---|---|---|---|
+        | never trained | """ + ATTENTION["random_init"]["mass"] + " | "
+        + ATTENTION["random_init"]["best_head"] + " | " + ATTENTION["random_init"]["knn"] + """ |
+        | SimCLR (self-supervised) | """ + ATTENTION["simclr"]["mass"] + " | "
+        + ATTENTION["simclr"]["best_head"] + " | " + ATTENTION["simclr"]["knn"] + """ |
+        | supervised (test accuracy """ + ATTENTION["supervised_accuracy"] + """) | """
+        + ATTENTION["supervised"]["mass"] + " | " + ATTENTION["supervised"]["best_head"]
+        + " | " + ATTENTION["supervised"]["knn"] + """ |
+        | Part A's MAE (one seed) | """ + ATTENTION["mae"]["mass"] + " | "
+        + ATTENTION["mae"]["best_head"] + " | " + ATTENTION["mae"]["knn"] + """ |
+        """
+    ),
+    markdown(
+        """
+        **Task 4 (2 points).** `last_block_attention(model, images)` (from the package)
+        returns the attention probabilities of a ViT's last layer, of shape
+        `(batch, heads, tokens, tokens)`: entry `[b, h, q, k]` is how much token `q` (the
+        query) attends to token `k` (the key); each row sums to 1. The tokens are ordered
+        `[class token, registers, patch 0, ..., patch H*W - 1]` (`num_registers` register
+        tokens only in DINOv2 with registers), the patches row by row.
+
+        Implement `cls_attention_grid(attention, grid_size, num_registers=0)`: for each image
+        and head, the class token's attention to the patches (DINO's "self-attention of the
+        [CLS] token on the heads of the last layer") as a map on the patch grid
+        `grid_size = (grid_height, grid_width)`. Return `(batch, heads, grid_height,
+        grid_width)`, patch `i * grid_width + j` at row `i`, column `j`. Do not renormalise:
+        the class token also attends to itself, so a map sums to less than 1.
+        """
+    ),
+    solution(
+        """
+        def cls_attention_grid(attention, grid_size, num_registers=0):
+            \"\"\"The class token's attention to the patches, per head, on the patch grid.\"\"\"
+            ### BEGIN SOLUTION
+            attention = np.asarray(attention)
+            to_patches = attention[:, :, 0, 1 + num_registers:]  # query: the class token
+            return to_patches.reshape(attention.shape[:2] + tuple(grid_size))
+            ### END SOLUTION
+        """,
+        "cls_grid",
+    ),
+    tests(
+        """
+        checks.check_cls_attention_grid(cls_attention_grid)
+        """,
+        "cls_grid_tests",
+        points=2,
+    ),
+    markdown(
+        """
+        **Task 5 (1 point).** Implement `mass_inside_mask(attention_maps, masks)`: the share
+        of each map's attention that falls on the object, `sum(a * m) / sum(a)` over the
+        last two axes, for maps `a` of shape `(..., H, W)` and masks `m` of the same shape
+        with values in `[0, 1]` (1 on the object; for a patch partly on it, the part on it).
+        Return one number per map, shape `attention_maps.shape[:-2]` (shape `()` for a
+        single map). Uniform attention gives the mask's mean: the chance level.
+        """
+    ),
+    solution(
+        """
+        def mass_inside_mask(attention_maps, masks):
+            \"\"\"Share of each map's attention on the mask (sum over the last two axes).\"\"\"
+            ### BEGIN SOLUTION
+            maps = np.asarray(attention_maps, dtype="float64")
+            masks = np.asarray(masks, dtype="float64")
+            return (maps * masks).sum(axis=(-2, -1)) / maps.sum(axis=(-2, -1))
+            ### END SOLUTION
+        """,
+        "mass_inside",
+    ),
+    tests(
+        """
+        checks.check_mass_inside_mask(mass_inside_mask)
+        """,
+        "mass_inside_tests",
+        points=1,
+    ),
+    markdown(
+        """
+        ### The two small ViTs
+
+        Same architecture as Part A's encoder (`MAE_CONFIG`), same initial weights, same
+        AdamW schedule and number of steps; the self-supervised one never sees a label.
+        The SimCLR settings are the package's digits preset (crops of at least 30% of the
+        image, temperature 0.2) with a small projection head.
+        """
+    ),
+    locked(
+        """
+        COMPARISON_EPOCHS = 2 if FAST else 60
+        COMPARISON_LABELS = y_train[:len(TRAIN_IMAGES)]
+
+
+        def build_vit():
+            keras.utils.set_random_seed(0)  # the same initial weights for every objective
+            return vit_encoder((16, 16, 3), patch_size=PATCH_SIZE, num_heads=4,
+                               hidden_dim=MAE_CONFIG["hidden_dim"],
+                               num_layers=MAE_CONFIG["num_layers"])
+
+
+        def comparison_optimizer():
+            steps = COMPARISON_EPOCHS * int(np.ceil(len(TRAIN_IMAGES) / 64))
+            schedule = keras.optimizers.schedules.CosineDecay(
+                0.0, decay_steps=max(steps - steps // 10, 1), warmup_target=1e-3,
+                warmup_steps=steps // 10)
+            return keras.optimizers.AdamW(schedule, weight_decay=0.05)
+
+
+        random_vit = build_vit()
+
+        simclr_vit = build_vit()
+        simclr = SimCLR(simclr_vit, projection_head=ProjectionHead((256,), 64),
+                        augmentation=SimCLRAugmentation(preset="cifar", height=16, width=16,
+                                                        crop_scale=(0.3, 1.0), seed=0),
+                        temperature=0.2)
+        simclr.compile(optimizer=comparison_optimizer())
+        history = simclr.fit(TRAIN_IMAGES, batch_size=64, epochs=COMPARISON_EPOCHS, verbose=0)
+        print(f"SimCLR ViT: final NT-Xent loss {history.history['loss'][-1]:.3f}")
+
+        supervised_vit = build_vit()
+        images_in = keras.Input((16, 16, 3))
+        classifier = keras.Model(images_in, keras.layers.Dense(10)(supervised_vit(images_in)))
+        classifier.compile(optimizer=comparison_optimizer(), metrics=["accuracy"],
+                           loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        classifier.fit(TRAIN_IMAGES, COMPARISON_LABELS, batch_size=64, epochs=COMPARISON_EPOCHS,
+                       verbose=0)
+        _, accuracy = classifier.evaluate(EVALUATION_IMAGES, y_test[:len(EVALUATION_IMAGES)],
+                                          verbose=0)
+        print(f"supervised ViT: test accuracy {100 * accuracy:.1f}%")
+        """,
+        "train_vits",
+    ),
+    markdown(
+        """
+        ### Measuring where the class token looks
+
+        Every model's attention is read with your `cls_attention_grid` and measured with
+        your `mass_inside_mask`. The digit's mask comes from `bright_object_masks` (a pixel
+        is on the digit when it is brighter than the midpoint between the image's median
+        and its 99th percentile: the strokes, up to noise), put on each model's patch grid
+        by `patch_mask_fractions` (the share of each patch on the digit). With the
+        `SSL_KERAS_VIT_PRESET` switch (and DINOv2 loaded in Part B), the pretrained pair is
+        measured on the same digits, resized to 224x224: DINOv2's 14-pixel patches give a
+        16x16 grid, ViT-B/16's a 14x14 grid, each patch covering about one pixel of the
+        digit. The MAE of Part A is measured too (self-supervised, but its loss never trains
+        the class token directly).
+        """
+    ),
+    locked(
+        """
+        COMPARED = {"never trained": (random_vit, np.asarray),
+                    "SimCLR ViT (self-supervised)": (simclr_vit, np.asarray),
+                    "supervised ViT": (supervised_vit, np.asarray),
+                    "Part A's MAE": (mae.token_encoder, np.asarray)}
+        if vit is not mae.token_encoder:
+            COMPARED[vit_name] = (vit, prepare)  # DINOv2, loaded in Part B
+        VIT_PRESET = os.environ.get("SSL_KERAS_VIT_PRESET")
+        if VIT_PRESET:
+            try:
+                supervised_hub = load_vit(VIT_PRESET)
+
+                def prepare_vit(images, size=supervised_hub.image_shape[0]):
+                    return preprocess_images(images, image_size=size, mean=(0.5, 0.5, 0.5),
+                                             std=(0.5, 0.5, 0.5))
+
+                COMPARED[f"supervised ViT ({VIT_PRESET})"] = (supervised_hub, prepare_vit)
+            except (ImportError, OSError) as error:
+                print(f"The supervised ViT could not be loaded:\\n{error}")
+
+        object_masks = bright_object_masks(EVALUATION_IMAGES)  # (N, 16, 16), True on the digit
+        attention_by_model, mass_by_model = {}, {}
+        print(f"{'model':42s}  grid   on the digit   best head   chance")
+        for name, (model, to_input) in COMPARED.items():
+            registers = num_register_tokens(model)
+            maps = []
+            for start in range(0, len(EVALUATION_IMAGES), 64):
+                batch = to_input(EVALUATION_IMAGES[start:start + 64])
+                attention = last_block_attention(model, batch)
+                side = int(round((attention.shape[-1] - 1 - registers) ** 0.5))
+                maps.append(cls_attention_grid(attention, (side, side), registers))
+            maps = np.concatenate(maps)  # (N, heads, side, side)
+            on_grid = patch_mask_fractions(object_masks, (side, side))
+            per_head = mass_inside_mask(maps, np.repeat(on_grid[:, None], maps.shape[1], axis=1))
+            attention_by_model[name] = maps
+            mass_by_model[name] = mass_inside_mask(maps.mean(axis=1), on_grid)
+            print(f"{name:42s}  {side:2d}x{side:<2d}  {mass_by_model[name].mean():12.3f}"
+                  f"  {per_head.mean(axis=0).max():10.3f}  {on_grid.mean():7.3f}")
+        """,
+        "compare_attention",
+    ),
+    markdown(
+        """
+        **Question 4 (3 points: 1 for the figure, 2 for the comparison).** In the code cell
+        right after this answer cell, draw a figure that lets a reader compare the models:
+        for a few test digits (rows), the digit with its mask outlined, then for each model
+        its last-layer class-token attention (the mean over heads, and the head with the most
+        attention on the digit), the mask outlined on it and the share on the digit in the
+        title. `attention_by_model[name]` holds the maps `(images, heads, side, side)` of
+        `EVALUATION_IMAGES`, `object_masks` the pixel masks `(images, 16, 16)`.
+
+        Then, here: compare the self-supervised and the supervised ViT's attention, with
+        your figure and the table of the cell above (and, in the full setting, the measured
+        table at the start of Part C). Where does each model look, how far above chance,
+        how do the heads differ? Is that what DINO's claim predicts, and what in this
+        setting (objective, data, scale, grid) could explain what you see? If you ran the
+        pretrained pair, compare DINOv2 with the supervised ViT-B/16 too.
+        """
+    ),
+    written_answer(
+        "comparison_question",
+        points=3,
+        solution_text="""
+        Figure (1 point): per digit the image with the mask, then for each model the
+        head-mean map and the best head, on the same layout, mask outlined, share in the
+        title; a reader can see where each model looks.
+
+        Comparison (2 points), in the full setting: """ + _attention_finding() + """
+
+        What limits the comparison: SimCLR is contrastive, not DINO's self-distillation
+        (no momentum teacher, centering or multi-crop); 16 patches per digit are too few to
+        draw a shape, only to say whether the class token looks at the digit's patches or
+        at the background; a digit is a single object at a random place on a plain, noisy
+        background, so the background carries nothing for either objective, unlike natural
+        images where a supervised model can use the context; and the scale (1,258 images,
+        a few minutes of training) is far from DINO's. The paper's claim is about
+        self-supervised ViTs trained at scale against ViTs trained with labels at scale:
+        the pretrained pair is the test of it (the claim predicts DINOv2's maps sharp and
+        on the digit, the supervised ViT-B/16's more diffuse); here, the small pair only
+        shows whether the effect already appears at a tiny scale.
+        """,
+    ),
+    solution(
+        """
+        ### BEGIN SOLUTION
+        shown = 4
+        names = list(attention_by_model)
+        figure, axes = plt.subplots(shown, 1 + 2 * len(names),
+                                    figsize=(1.4 * (1 + 2 * len(names)), 1.5 * shown),
+                                    squeeze=False)
+        pixels = (-0.5, 15.5, 15.5, -0.5)  # every map drawn over the digit's 16x16 pixels
+        for row in range(shown):
+            axes[row, 0].imshow(EVALUATION_IMAGES[row], extent=pixels)
+            axes[row, 0].contour(object_masks[row], levels=[0.5], colors="cyan", linewidths=0.8)
+            for index, name in enumerate(names):
+                maps = attention_by_model[name][row]  # (heads, side, side)
+                on_grid = patch_mask_fractions(object_masks[row], maps.shape[-2:])
+                per_head = mass_inside_mask(maps, np.repeat(on_grid[None], len(maps), axis=0))
+                best = int(np.argmax(per_head))
+                mean_share = float(mass_inside_mask(maps.mean(axis=0), on_grid))
+                panels = ((maps.mean(axis=0), f"mean {mean_share:.2f}"),
+                          (maps[best], f"head {best} {per_head[best]:.2f}"))
+                for offset, (heat, title) in enumerate(panels):
+                    axis = axes[row, 1 + 2 * index + offset]
+                    axis.imshow(heat, cmap="inferno", extent=pixels)
+                    axis.contour(object_masks[row], levels=[0.5], colors="cyan", linewidths=0.6)
+                    axis.set_title(title, fontsize=7)
+            for axis in axes[row]:
+                axis.set_xticks([])
+                axis.set_yticks([])
+        axes[0, 0].set_title("digit", fontsize=7)
+        for index, name in enumerate(names):
+            axes[-1, 1 + 2 * index].set_xlabel(name, fontsize=7, loc="left")
+        figure.suptitle("Last-layer class-token attention (cyan: the digit's mask; title: share "
+                        "on the digit)", fontsize=8)
+        plt.show()
+        ### END SOLUTION
+        """,
+        "comparison_figure",
     ),
 ]
 

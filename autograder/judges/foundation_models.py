@@ -1,8 +1,9 @@
 """Grader-private judge of foundation_models (never visible to student processes).
 
-References: `ssl_keras.foundation`'s `patchify`, `random_masking(..., noise=...)` and
-`foreground_masks`. The NumPy oracles written loop by loop from the papers (He et al.,
-2022; Caron et al., 2021) are kept here too: the tests check them against the package.
+References: `ssl_keras.foundation`'s `patchify`, `random_masking(..., noise=...)`,
+`foreground_masks`, `cls_attention_maps` and `attention_mass_inside`. The NumPy oracles
+written loop by loop from the papers (He et al., 2022; Caron et al., 2021) are kept here
+too: the tests check them against the package.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..checks._core import Case, normal
-from ..checks.foundation_models import uniform
+from ..checks.foundation_models import _class_token_maps, softmax_attention, uniform
 
 # ------------------------------------------------------------------ NumPy oracles
 
@@ -60,6 +61,36 @@ def oracle_keep_mass(maps, keep_mass=0.6):
     return keep.reshape(maps.shape)
 
 
+def oracle_cls_attention_grid(attention, grid_size, num_registers=0):
+    """DINO's "self-attention of the [CLS] token": row 0 (the class token as the query),
+    the patch columns, laid out on the grid row by row."""
+    attention = np.asarray(attention)
+    batch, heads = attention.shape[:2]
+    height, width = grid_size
+    maps = np.zeros((batch, heads, height, width), attention.dtype)
+    for b in range(batch):
+        for h in range(heads):
+            for i in range(height):
+                for j in range(width):
+                    maps[b, h, i, j] = attention[b, h, 0, 1 + num_registers + i * width + j]
+    return maps
+
+
+def oracle_mass_inside(attention_maps, masks):
+    maps = np.asarray(attention_maps, dtype="float64")
+    masks = np.broadcast_to(np.asarray(masks, dtype="float64"), maps.shape)
+    flat_maps = maps.reshape(-1, maps.shape[-2] * maps.shape[-1])
+    flat_masks = masks.reshape(flat_maps.shape)
+    out = np.zeros(len(flat_maps))
+    for row in range(len(flat_maps)):
+        inside = total = 0.0
+        for value, weight in zip(flat_maps[row], flat_masks[row]):
+            inside += value * weight
+            total += value
+        out[row] = inside / total
+    return out.reshape(maps.shape[:-2])
+
+
 # ------------------------------------------------------------------ package references
 
 
@@ -81,10 +112,24 @@ def reference_keep_mass(maps, keep_mass=0.6):
     return foreground_masks(maps, keep_mass=keep_mass)
 
 
+def reference_cls_attention_grid(attention, grid_size, num_registers=0):
+    from ssl_keras.foundation import cls_attention_maps
+
+    return cls_attention_maps(attention, grid_size=grid_size, num_registers=num_registers)
+
+
+def reference_mass_inside(attention_maps, masks):
+    from ssl_keras.foundation import attention_mass_inside
+
+    return attention_mass_inside(attention_maps, masks)
+
+
 REFERENCES = {
     "patchify": reference_patchify,
     "random_masking": reference_random_masking,
     "keep_mass_mask": reference_keep_mass,
+    "cls_attention_grid": reference_cls_attention_grid,
+    "mass_inside_mask": reference_mass_inside,
 }
 
 
@@ -159,6 +204,74 @@ def _whole_array_mass(maps, keep_mass=0.6):
     return keep.reshape(maps.shape)
 
 
+def _patches(attention, num_registers):
+    return np.asarray(attention)[..., 1 + num_registers:]
+
+
+def _grid(rows, grid_size):
+    """(batch, heads, patches) -> (batch, heads, height, width), row by row."""
+    return rows.reshape(rows.shape[:2] + tuple(grid_size))
+
+
+def _patch_row(attention, grid_size, num_registers=0):
+    return _grid(_patches(attention, num_registers)[:, :, 1 + num_registers], grid_size)
+
+
+def _cls_column(attention, grid_size, num_registers=0):
+    return _grid(np.asarray(attention)[:, :, 1 + num_registers:, 0], grid_size)
+
+
+def _keeps_cls_column(attention, grid_size, num_registers=0):
+    count = grid_size[0] * grid_size[1]
+    return _grid(np.asarray(attention)[:, :, 0, num_registers:num_registers + count], grid_size)
+
+
+def _transposed_grid(attention, grid_size, num_registers=0):
+    rows = _patches(attention, num_registers)[:, :, 0]
+    height, width = grid_size
+    return rows.reshape(rows.shape[:2] + (width, height)).swapaxes(-1, -2)
+
+
+def _query_mean(attention, grid_size, num_registers=0):
+    return _grid(_patches(attention, num_registers).mean(axis=2), grid_size)
+
+
+def _head_mean(attention, grid_size, num_registers=0):
+    return oracle_cls_attention_grid(attention, grid_size, num_registers).mean(axis=1)
+
+
+def _renormalised(attention, grid_size, num_registers=0):
+    maps = oracle_cls_attention_grid(attention, grid_size, num_registers)
+    return maps / maps.sum(axis=(-2, -1), keepdims=True)
+
+
+def _ignores_registers(attention, grid_size, num_registers=0):
+    return oracle_cls_attention_grid(attention, grid_size, 0) if num_registers == 0 else _grid(
+        np.asarray(attention)[:, :, 0, 1:1 + grid_size[0] * grid_size[1]], grid_size)
+
+
+def _not_normalised(attention_maps, masks):
+    return (np.asarray(attention_maps) * np.asarray(masks)).sum(axis=(-2, -1))
+
+
+def _mean_inside(attention_maps, masks):
+    masks = np.asarray(masks, "float64")
+    return (np.asarray(attention_maps) * masks).sum(axis=(-2, -1)) / masks.sum(axis=(-2, -1))
+
+
+def _inverted(attention_maps, masks):
+    return oracle_mass_inside(attention_maps, 1.0 - np.asarray(masks, "float64"))
+
+
+def _all_maps(attention_maps, masks):
+    maps = np.asarray(attention_maps)
+    return (maps * np.asarray(masks)).sum() / maps.sum()
+
+
+def _thresholded(attention_maps, masks):
+    return oracle_mass_inside(attention_maps, np.asarray(masks) > 0.5)
+
+
 VARIANTS = {
     "patchify": {
         "channels_first": _channels_first_patchify,
@@ -173,6 +286,23 @@ VARIANTS = {
         "relative_threshold": _relative_threshold,
         "absolute_mass": _absolute_mass,
         "whole_array": _whole_array_mass,
+    },
+    "cls_attention_grid": {
+        "patch_row": _patch_row,
+        "cls_column": _cls_column,
+        "keeps_cls_column": _keeps_cls_column,
+        "transposed_grid": _transposed_grid,
+        "query_mean": _query_mean,
+        "head_mean": _head_mean,
+        "renormalised": _renormalised,
+        "ignores_registers": _ignores_registers,
+    },
+    "mass_inside_mask": {
+        "not_normalised": _not_normalised,
+        "mean_inside": _mean_inside,
+        "inverted": _inverted,
+        "all_maps": _all_maps,
+        "thresholded": _thresholded,
     },
 }
 
@@ -258,6 +388,49 @@ HIDDEN: dict[str, Case] = {
         inputs=lambda: [uniform(56, (7, 7))[0] ** 3],
         description="a single 7x7 map (no batch axes)",
     ),
+    "cls_grid_square": Case(
+        task="cls_attention_grid",
+        inputs=lambda: [softmax_attention(57, 3, 4, 17), (4, 4)],
+        description="3 images x 4 heads on a 4x4 grid (a transposed grid has the same shape)",
+    ),
+    "cls_grid_wide_register": Case(
+        task="cls_attention_grid",
+        inputs=lambda: [softmax_attention(58, 1, 2, 1 + 1 + 10), (2, 5)],
+        kwargs={"num_registers": 1},
+        description="one register token, a 2x5 grid",
+    ),
+    "cls_grid_tall": Case(
+        task="cls_attention_grid",
+        inputs=lambda: [softmax_attention(59, 2, 1, 13), (4, 3)],
+        description="one head, a 4x3 grid",
+    ),
+    "cls_grid_one_patch": Case(
+        task="cls_attention_grid",
+        inputs=lambda: [softmax_attention(60, 2, 3, 2), (1, 1)],
+        description="a single patch: a 1x1 grid",
+    ),
+    "mass_rectangular_tiny": Case(
+        task="mass_inside_mask",
+        inputs=lambda: [_class_token_maps(61, (2, 2, 3, 6), scale=1e-5),
+                        (uniform(62, (2, 2, 3, 6))[0] > 0.5).astype("float32")],
+        description="3x6 maps summing to 1e-5, 0/1 masks",
+    ),
+    "mass_single_soft": Case(
+        task="mass_inside_mask",
+        inputs=lambda: [_class_token_maps(63, (7, 7)), uniform(64, (7, 7))[0]],
+        description="a single 7x7 map with fractional mask values (a number, shape ())",
+    ),
+    "mass_full_mask": Case(
+        task="mass_inside_mask",
+        inputs=lambda: [_class_token_maps(65, (3, 5, 5)), np.ones((3, 5, 5), "float32")],
+        description="masks covering every patch: all the attention is inside (1.0)",
+    ),
+    "mass_boolean_masks": Case(
+        task="mass_inside_mask",
+        inputs=lambda: [_class_token_maps(66, (4, 2, 5, 5), scale=0.7),
+                        uniform(67, (4, 2, 5, 5))[0] > 0.3],
+        description="boolean masks of 4 images x 2 heads",
+    ),
 }
 
 
@@ -284,6 +457,17 @@ FORBIDDEN = {
     "keep_mass_mask": [
         "ssl_keras.foundation.attention.foreground_masks",
         "ssl_keras.foundation.foreground_masks",
+    ],
+    "cls_attention_grid": [
+        "ssl_keras.foundation.attention.cls_attention_maps",
+        "ssl_keras.foundation.dinov2.cls_attention_maps",
+        "ssl_keras.foundation.cls_attention_maps",
+        "ssl_keras.foundation.dinov2.dinov2_attention",
+        "ssl_keras.foundation.dinov2_attention",
+    ],
+    "mass_inside_mask": [
+        "ssl_keras.foundation.attention.attention_mass_inside",
+        "ssl_keras.foundation.attention_mass_inside",
     ],
 }
 

@@ -28,7 +28,8 @@ TASKS = list(checks.TASKS.values())
 
 @pytest.fixture(scope="module")
 def solutions():
-    return solution_namespace(NAME, ["patchify", "masking", "foreground"])
+    return solution_namespace(NAME, ["patchify", "masking", "foreground", "cls_grid",
+                                     "mass_inside"])
 
 
 def test_committed_notebook_matches_builder():
@@ -65,6 +66,8 @@ def test_expected_kinds():
     assert spec_values["masking_tiny_restore"]["kind"] == "i"
     assert spec_values["keep_mass_heads"]["kind"] == "i"
     assert spec_values["patchify_rgb"]["kind"] == "f"
+    assert spec_values["cls_grid_heads"]["kind"] == "f"
+    assert spec_values["mass_heads"]["kind"] == "f"
 
 
 def _keep_mass_float(maps, keep_mass=0.6):
@@ -78,13 +81,35 @@ def _masking_lists(tokens, mask_ratio, noise):
     return [visible, mask.astype(bool), restore]
 
 
+def _cls_grid_keras(attention, grid_size, num_registers=0):
+    """A right answer computed with keras.ops, returned as a backend tensor."""
+    import keras
+
+    attention = keras.ops.convert_to_tensor(attention)
+    rows = attention[:, :, 0, 1 + num_registers:]
+    return keras.ops.reshape(rows, tuple(attention.shape[:2]) + tuple(grid_size))
+
+
+def _mass_float32(attention_maps, masks):
+    """A right answer in float32, masks used as booleans where they are booleans."""
+    maps = np.asarray(attention_maps, "float32")
+    return (maps * np.asarray(masks, "float32")).sum((-2, -1)) / maps.sum((-2, -1))
+
+
 def test_right_variants_pass():
     checks.check_keep_mass_mask(_keep_mass_float)
     checks.check_random_masking(_masking_lists)
     checks.check_patchify(judge.oracle_patchify)
+    checks.check_cls_attention_grid(_cls_grid_keras)
+    checks.check_mass_inside_mask(_mass_float32)
     assert not judged_problems(NAME, _keep_mass_float, "keep_mass_mask", checks)
     assert not judged_problems(NAME, _masking_lists, "random_masking", checks)
     assert not judged_problems(NAME, judge.oracle_patchify, "patchify", checks)
+    assert not judged_problems(NAME, _cls_grid_keras, "cls_attention_grid", checks)
+    assert not judged_problems(NAME, judge.oracle_cls_attention_grid, "cls_attention_grid",
+                               checks)
+    assert not judged_problems(NAME, _mass_float32, "mass_inside_mask", checks)
+    assert not judged_problems(NAME, judge.oracle_mass_inside, "mass_inside_mask", checks)
 
 
 def _two_values(tokens, mask_ratio, noise):
@@ -103,6 +128,19 @@ WRONG = [
     ("keep_mass_mask", "relative_threshold", "relative to the maximum"),
     ("keep_mass_mask", "absolute_mass", "not divided by each map's total"),
     ("keep_mass_mask", "whole_array", "one threshold over all maps together"),
+    ("cls_attention_grid", "patch_row", "the row of a patch token"),
+    ("cls_attention_grid", "cls_column", "attention the patches pay to the class token"),
+    ("cls_attention_grid", "keeps_cls_column", "the columns start one too early"),
+    ("cls_attention_grid", "transposed_grid", "the grid is transposed"),
+    ("cls_attention_grid", "query_mean", "averaged over the query axis"),
+    ("cls_attention_grid", "head_mean", "averaged over the heads"),
+    ("cls_attention_grid", "renormalised", "renormalised to sum to 1"),
+    ("cls_attention_grid", "ignores_registers", "register tokens were taken as patches"),
+    ("mass_inside_mask", "not_normalised", "not divided by each map's total"),
+    ("mass_inside_mask", "mean_inside", "divided by the mask's area"),
+    ("mass_inside_mask", "inverted", "attention outside the mask"),
+    ("mass_inside_mask", "all_maps", "one fraction for all maps together"),
+    ("mass_inside_mask", "thresholded", "the mask was thresholded"),
 ]
 
 
@@ -143,6 +181,14 @@ def test_oracles_agree_with_the_package():
     (maps,) = checks.uniform(11, (4, 6, 6))
     np.testing.assert_array_equal(judge.oracle_keep_mass(maps, 0.6),
                                   foreground_masks(maps, keep_mass=0.6))
+    from ssl_keras.foundation import attention_mass_inside, cls_attention_maps
+
+    attention = checks.softmax_attention(13, 2, 3, 1 + 2 + 15)
+    np.testing.assert_array_equal(judge.oracle_cls_attention_grid(attention, (3, 5), 2),
+                                  cls_attention_maps(attention, (3, 5), num_registers=2))
+    (masks,) = checks.uniform(14, (4, 6, 6))
+    np.testing.assert_allclose(judge.oracle_mass_inside(maps, masks),
+                               attention_mass_inside(maps, masks), rtol=1e-12)
 
 
 def test_oracles_agree_with_closed_forms():
@@ -158,6 +204,13 @@ def test_oracles_agree_with_closed_forms():
     single = np.array([[0.5, 0.05], [0.3, 0.15]])
     np.testing.assert_array_equal(judge.oracle_keep_mass(single), [[1, 0], [1, 0]])
     np.testing.assert_array_equal(judge.oracle_keep_mass(single, 0.5), [[1, 0], [0, 0]])
+    readable, grid = checks._readable_attention()
+    np.testing.assert_array_equal(judge.oracle_cls_attention_grid(readable, grid),
+                                  [[[[1, 2], [3, 4]]]])
+    share = judge.oracle_mass_inside(np.array([[0.4, 0.1], [0.2, 0.1]]), np.eye(2))
+    assert share.shape == () and float(share) == pytest.approx(0.625)
+    (maps,) = checks.uniform(15, (3, 4, 4))
+    np.testing.assert_allclose(judge.oracle_mass_inside(maps, np.ones((3, 4, 4))), 1.0)
 
 
 def test_keras_extract_patches_is_patchify():
