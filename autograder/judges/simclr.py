@@ -126,7 +126,7 @@ class NumpyHead:
         if self.relu_output:
             x = np.maximum(x, 0.0)
         if self.normalize:
-            x = x / np.linalg.norm(x, axis=-1, keepdims=True)
+            x = x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
         return x
 
 
@@ -258,7 +258,7 @@ def _count(probe, features, labels, batch_size=256):
 
 def _accuracy_drop_last(probe, features, labels, batch_size=256):
     kept = len(labels) - len(labels) % batch_size
-    return oracle_probe_accuracy(probe, features[:kept], labels[:kept])
+    return oracle_probe_accuracy(probe, features[:kept], labels[:kept]) if kept else 0.0
 
 
 REFERENCES = {
