@@ -21,11 +21,9 @@ import json
 import keras
 import numpy as np
 
+from tests.layers.helpers import to_numpy
+
 POLICIES = ("float32", "mixed_bfloat16", "float16")
-
-
-def to_numpy(x):
-    return np.asarray(keras.ops.convert_to_numpy(x))
 
 
 def outputs_as_list(outputs) -> list:
