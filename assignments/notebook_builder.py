@@ -84,6 +84,7 @@ import importlib.metadata
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -91,6 +92,9 @@ INSTALL_URL = "{url}"
 VERSION = "{version}"
 BACKEND = os.environ.setdefault("KERAS_BACKEND", "jax")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# On Linux without an NVIDIA GPU, torch comes from PyTorch's CPU index (~200 MB), not from
+# PyPI, whose Linux build brings CUDA (several GB). Set to "" to take PyPI's anyway.
+TORCH_CPU_INDEX = os.environ.get("SSL_KERAS_TORCH_INDEX", "https://download.pytorch.org/whl/cpu")
 
 
 def _version(name):
@@ -120,13 +124,23 @@ if (
         _requirement = f"ssl_keras{{_extra}} @ {{INSTALL_URL}}"
     else:  # a wheel (or folder) next to the notebook
         _requirement = os.path.abspath(INSTALL_URL) + _extra
+    _installs = [[_requirement]]
+    if (
+        BACKEND == "torch" and TORCH_CPU_INDEX and sys.platform.startswith("linux")
+        and importlib.util.find_spec("torch") is None
+        and not (os.path.exists("/proc/driver/nvidia") or shutil.which("nvidia-smi"))
+    ):
+        _installs.insert(0, ["torch", "--index-url", TORCH_CPU_INDEX])
     _before = {{name: _version(name) for name in ("keras", "numpy") if name in sys.modules}}
-    print(f"Installing {{_requirement}} (a few minutes the first time)...")
-    _pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", _requirement],
-                          capture_output=True, text=True)
-    if _pip.returncode != 0:
-        print(_pip.stdout[-4000:], _pip.stderr[-4000:], sep="\\n")
-        raise RuntimeError("pip could not install the course package: see its output above.")
+    for _arguments in _installs:
+        print(f"Installing {{' '.join(_arguments)}} (a few minutes the first time)...")
+        _pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *_arguments],
+                              capture_output=True, text=True)
+        if _pip.returncode != 0:
+            print(_pip.stdout[-4000:], _pip.stderr[-4000:], sep="\\n")
+            _hint = " Without PyTorch's CPU index, run `%env SSL_KERAS_TORCH_INDEX=` first."
+            raise RuntimeError("pip could not install the course package: see its output "
+                               "above." + (_hint if _arguments[0] == "torch" else ""))
     import site
 
     # without write access to the environment pip installs for the user only

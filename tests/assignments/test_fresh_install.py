@@ -5,17 +5,24 @@ The environment starts with only what a Jupyter front end brings (`ipykernel`); 
 package and its dependencies come from the notebooks' own install cell, pointed (as
 `release --install-url` would) at a wheel built from this checkout, the dependencies from
 PyPI. It is deliberately *not* created with `--system-site-packages`: the point is to find
-a dependency the package forgot to declare. Slow (downloads the backend once, then runs six
-notebooks): `pytest -m slow -s tests/assignments/test_fresh_install.py` prints each
-notebook's wall time.
+a dependency the package forgot to declare. Slow (downloads the backend once, then runs
+every assignment `release --all` releases): `pytest -m slow -s
+tests/assignments/test_fresh_install.py` prints each notebook's wall time.
+
+With the torch backend the install cell takes torch from PyTorch's CPU index (no GPU
+here): the test points it (`SSL_KERAS_TORCH_INDEX`) at a local index holding the CPU build
+of the torch this environment runs, and checks that no CUDA library came with it.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
+import re
 import shutil
 import subprocess
+import sys
 import time
 import venv
 from pathlib import Path
@@ -64,6 +71,42 @@ def _clean_environment() -> dict:
     return env
 
 
+def _torch_cpu_index(root: Path) -> str | None:
+    """A PEP 503 index (file URL) of this environment's CPU torch and its dependencies."""
+    version = importlib.metadata.version("torch")
+    if "+cpu" not in version:
+        return None  # the install cell then uses PyTorch's own CPU index
+    wheels, index = root / "torch-cpu-wheels", root / "torch-cpu-index"
+    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(wheels),
+                    f"torch=={version}"], check=True, timeout=1800)
+    projects: dict[str, list[Path]] = {}
+    for path in sorted(wheels.iterdir()):
+        name = re.match(r"(.+?)-\d", path.name).group(1)
+        projects.setdefault(re.sub(r"[-_.]+", "-", name).lower(), []).append(path)
+    for project, files in projects.items():
+        (index / project).mkdir(parents=True)
+        links = "".join(f'<a href="{path.as_uri()}">{path.name}</a>\n' for path in files)
+        (index / project / "index.html").write_text(f"<html><body>\n{links}</body></html>\n")
+    return index.as_uri()
+
+
+def _installed(python: Path, root: Path) -> dict[str, str]:
+    """{distribution: version} of the fresh environment."""
+    script = ("import importlib.metadata as m, json; print(json.dumps({d.metadata['Name']."
+              "lower(): d.version for d in m.distributions()}))")
+    result = subprocess.run([python, "-c", script], capture_output=True, text=True, cwd=root,
+                            check=True, env=_clean_environment())
+    return json.loads(result.stdout)
+
+
+def test_the_fresh_install_runs_every_released_assignment():
+    """`release --all` releases what paths.ASSIGNMENTS lists: every folder with a
+    make_notebook.py, so a new assignment is in the parametrization below."""
+    folders = {path.parent.name for path in paths.ASSIGNMENTS_DIR.glob("*/make_notebook.py")}
+    assert set(paths.ASSIGNMENTS) == folders
+    assert paths.available_assignments() == list(paths.ASSIGNMENTS)
+
+
 def _install_output(notebook) -> str:
     cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get(
         "grade_id") == release.INSTALL_GRADE_ID)
@@ -92,7 +135,16 @@ def test_solution_runs_after_only_the_install_cell(fresh_kernel, name, monkeypat
     monkeypatch.setenv("SSL_KERAS_FAST", "1")
     monkeypatch.setenv("KERAS_BACKEND", keras.backend.backend())
     monkeypatch.delenv("MPLBACKEND", raising=False)  # a student's kernel: inline plots
+    backend = keras.backend.backend()
     first = not STARTED
+    if backend == "torch":
+        # this machine's pip configuration files may name more indexes (a mirror with PyPI's
+        # CUDA build, newer than the CPU one, would win); a student's name none
+        monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+        if first:
+            index = _torch_cpu_index(root)
+            if index:
+                monkeypatch.setenv("SSL_KERAS_TORCH_INDEX", index)
     STARTED.append(name)
     start = time.perf_counter()
     nbclient.NotebookClient(notebook, timeout=1800, kernel_name=kernel_name).execute(
@@ -101,5 +153,9 @@ def test_solution_runs_after_only_the_install_cell(fresh_kernel, name, monkeypat
     print(f"\n{name}: {TIMINGS[name]} s ({'with' if first else 'no'} installation)")
     output = _install_output(notebook)
     assert ("Installing ssl_keras" in output) == first, output
-    assert f"Keras backend {keras.backend.backend()}" in output
+    assert f"Keras backend {backend}" in output
     assert "restart" not in output.lower()
+    if first and backend == "torch":
+        installed = _installed(root / "venv" / "bin" / "python", root)
+        assert "+cpu" in installed["torch"], installed["torch"]
+        assert not [name for name in installed if name.startswith("nvidia")], installed

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -134,6 +135,68 @@ def test_missing_package_is_installed_with_the_backend_extra(monkeypatch, capsys
     assert fake.calls == [[sys.executable, "-m", "pip", "install", "--quiet",
                            f"ssl_keras[{backend}] @ {url}"]]
     assert "Installed." in capsys.readouterr().out
+
+
+class TorchMissing:
+    """torch not installed, on `platform`, with or without an NVIDIA GPU."""
+
+    def __init__(self, monkeypatch, platform: str = "linux", gpu: bool = False):
+        real_find_spec, real_exists = importlib.util.find_spec, os.path.exists
+        monkeypatch.setattr(sys, "platform", platform)
+        monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None if (
+            name == "torch") else real_find_spec(name, *args))
+        monkeypatch.setattr(os.path, "exists", lambda path: gpu if (
+            path == "/proc/driver/nvidia") else real_exists(path))
+        monkeypatch.setattr(shutil, "which", lambda name, *args: None)
+        monkeypatch.setenv("KERAS_BACKEND", "torch")
+        monkeypatch.delenv("SSL_KERAS_TORCH_INDEX", raising=False)
+
+
+PYTORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+PIP = [sys.executable, "-m", "pip", "install", "--quiet"]
+
+
+def test_torch_without_a_gpu_comes_from_pytorchs_cpu_index(monkeypatch, capsys):
+    """PyPI's Linux torch brings several GB of CUDA libraries a laptop cannot use."""
+    fake = FakeEnvironment(monkeypatch, installed=None)
+    TorchMissing(monkeypatch)
+    url = "git+https://example.org/course/ssl_keras.git"
+    run_cell(install_source(url))
+    assert fake.calls == [[*PIP, "torch", "--index-url", PYTORCH_CPU_INDEX],
+                          [*PIP, f"ssl_keras[torch] @ {url}"]]
+    assert f"Installing torch --index-url {PYTORCH_CPU_INDEX}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("platform, gpu, index", [
+    ("linux", True, None),  # a GPU: PyPI's CUDA build is what it needs
+    ("darwin", False, None),  # PyPI's macOS and Windows builds have no CUDA
+    ("win32", False, None),
+    ("linux", False, ""),  # the student switched the CPU index off
+])
+def test_torch_comes_from_pypi_where_its_build_fits(monkeypatch, platform, gpu, index):
+    fake = FakeEnvironment(monkeypatch, installed=None)
+    TorchMissing(monkeypatch, platform, gpu)
+    if index is not None:
+        monkeypatch.setenv("SSL_KERAS_TORCH_INDEX", index)
+    url = "git+https://example.org/course/ssl_keras.git"
+    run_cell(install_source(url))
+    assert fake.calls == [[*PIP, f"ssl_keras[torch] @ {url}"]]
+
+
+def test_a_course_mirror_of_the_cpu_index_is_used(monkeypatch):
+    fake = FakeEnvironment(monkeypatch, installed=None)
+    TorchMissing(monkeypatch)
+    monkeypatch.setenv("SSL_KERAS_TORCH_INDEX", "https://mirror.example.org/torch-cpu")
+    run_cell(install_source("git+https://example.org/course/ssl_keras.git"))
+    assert fake.calls[0] == [*PIP, "torch", "--index-url", "https://mirror.example.org/torch-cpu"]
+
+
+def test_an_unreachable_cpu_index_says_how_to_do_without(monkeypatch, capsys):
+    fake = FakeEnvironment(monkeypatch, installed=None, returncode=1)
+    TorchMissing(monkeypatch)
+    with pytest.raises(RuntimeError, match="SSL_KERAS_TORCH_INDEX="):
+        run_cell(install_source("git+https://example.org/course/ssl_keras.git"))
+    assert len(fake.calls) == 1  # the course package is not tried after torch failed
 
 
 def test_an_older_version_is_upgraded(monkeypatch):
