@@ -6,7 +6,9 @@ cell (`<script>`, `<img onerror=...>`) is shown as text, and links or images to
 `javascript:`, `vbscript:`, `file:` or non-image `data:` URLs become `#harmful-link`.
 Math (`$...$`, `$$...$$`) is kept as escaped TeX between `\\(...\\)` / `$$` delimiters, so
 a page reads without any script; KaTeX (from a CDN, with `trust: false`: no `\\href`,
-`\\includegraphics` or HTML extensions) typesets it where the CDN can be reached.
+`\\includegraphics` or HTML extensions) typesets it where the CDN can be reached. Its
+script and stylesheet carry Subresource Integrity hashes: a CDN that served anything but
+the pinned release's files would have them refused by the browser.
 
 Every page also carries a Content-Security-Policy: scripts only from the CDN and the one
 inline script below (by its hash), images only as `data:` URLs (a student's remote image
@@ -24,7 +26,16 @@ import re
 import mistune
 from mistune.plugins import math as mistune_math
 
-KATEX = "https://cdn.jsdelivr.net/npm/katex@0.16.11/dist"
+KATEX_VERSION = "0.16.11"
+KATEX = f"https://cdn.jsdelivr.net/npm/katex@{KATEX_VERSION}/dist"
+# sha384 of the release's dist files, as the npm tarball of katex@0.16.11 holds them (the
+# tarball checked against the registry's sha512; the same values as KaTeX's README):
+# `npm pack katex@0.16.11`, then `openssl dgst -sha384 -binary package/dist/FILE |
+# openssl base64 -A`. Changing KATEX_VERSION means computing them again.
+KATEX_INTEGRITY = {
+    "katex.min.css": "sha384-nB0miv6/jRmo5UMMR1wu3Gz6NLsoTkbqJghGIsx//Rlm+ZU03BU6SQNC66uf4l5+",
+    "katex.min.js": "sha384-7zkQWkzuo3B5mTepMUcHkMB5jZaolc2xDwL6VFqjFALcbeS9Ggm/Yr2r3Dy4lfFg",
+}
 # Typesets every `.math` element with KaTeX if it loaded; without it, the TeX stays as text.
 RENDER_MATH = (
     'window.addEventListener("load",function(){if(!window.katex)return;'
@@ -101,8 +112,10 @@ def head(title: str, style: str = "") -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         f"<title>{html.escape(title)}</title>"
         f"<style>{BASE_STYLE}{style}</style>"
-        f"<link rel='stylesheet' href='{KATEX}/katex.min.css'>"
-        f"<script defer src='{KATEX}/katex.min.js'></script>"
+        f"<link rel='stylesheet' href='{KATEX}/katex.min.css' "
+        f"integrity='{KATEX_INTEGRITY['katex.min.css']}' crossorigin='anonymous'>"
+        f"<script defer src='{KATEX}/katex.min.js' "
+        f"integrity='{KATEX_INTEGRITY['katex.min.js']}' crossorigin='anonymous'></script>"
         f"<script>{RENDER_MATH}</script>"
         "</head><body>"
     )

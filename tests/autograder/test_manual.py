@@ -9,6 +9,7 @@ Totals are checked against sums written out by hand from the points entered.
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
 import html.parser
@@ -362,8 +363,9 @@ def _assert_runs_nothing(page: str) -> None:
             assert not url.startswith(("javascript:", "vbscript:", "data:text")), (tag, url)
         if tag == "img":
             assert attributes["src"].startswith("data:image/"), attributes
-        if tag == "script" and "src" in attributes:  # KaTeX from the CDN only
+        if tag == "script" and "src" in attributes:  # KaTeX from the CDN only, pinned
             assert attributes["src"].startswith(rendering.KATEX + "/"), attributes
+            assert attributes["integrity"].startswith("sha384-"), attributes
     assert [tag for tag, _ in parser.tags].count("script") == 2
     assert parser.scripts == [rendering.RENDER_MATH]  # the one inline script: the page's
     meta = [a for tag, a in parser.tags if tag == "meta" and a.get("http-equiv")]
@@ -387,6 +389,34 @@ def test_hostile_answers_are_shown_as_text_and_run_nothing(root):
     for name in ("derivation sheet", "bob"):
         assert '<a href="#harmful-link">x</a>' in pages[name]
         assert "&lt;a href='javascript:x'&gt;y&lt;/a&gt;" in pages[name]
+
+
+# The integrity attributes KaTeX's README publishes for its release (the oracle; the hashes
+# in rendering.py were computed from the npm tarball): a new KATEX_VERSION needs its row.
+KATEX_README = {
+    "0.16.11": {
+        "katex.min.css": "sha384-nB0miv6/jRmo5UMMR1wu3Gz6NLsoTkbqJghGIsx//Rlm+ZU03BU6SQNC66uf4l5+",
+        "katex.min.js": "sha384-7zkQWkzuo3B5mTepMUcHkMB5jZaolc2xDwL6VFqjFALcbeS9Ggm/Yr2r3Dy4lfFg",
+    },
+}
+
+
+def test_katex_from_the_cdn_carries_subresource_integrity():
+    parser = _Elements()
+    parser.feed(rendering.head("page"))
+    loaded = {}
+    for tag, attributes in parser.tags:
+        url = attributes.get("src") if tag == "script" else attributes.get("href")
+        if tag not in ("script", "link") or not url:
+            continue
+        assert url.startswith(f"https://cdn.jsdelivr.net/npm/katex@{rendering.KATEX_VERSION}/")
+        assert attributes.get("crossorigin") == "anonymous", attributes  # SRI needs CORS
+        algorithm, _, digest = attributes.get("integrity", "").partition("-")
+        assert algorithm == "sha384", attributes
+        assert len(base64.b64decode(digest, validate=True)) == 48, attributes
+        loaded[url.rpartition("/")[2]] = attributes["integrity"]
+    assert loaded == KATEX_README[rendering.KATEX_VERSION]
+    assert [tag for tag, a in parser.tags if tag == "link" and a.get("rel") == "stylesheet"]
 
 
 def test_markdown_without_scripts_still_reads():
