@@ -1,5 +1,7 @@
 """Argument checks shared by the model builders (private)."""
 
+import keras
+
 
 def check_image_shape(input_shape) -> tuple:
     """Returns `input_shape` as a tuple, or raises `ValueError` if it is not rank 3."""
@@ -32,3 +34,26 @@ def views_from_inputs(model_name: str, pair: str, inputs, augmentation):
             f"Received: inputs.shape={tuple(inputs.shape)}"
         )
     return augmentation(inputs, training=True), True
+
+
+def check_encoder(encoder) -> None:
+    """Raises `ValueError` if `encoder` is not a Keras layer or model."""
+    if not isinstance(encoder, keras.layers.Layer):
+        raise ValueError(
+            "`encoder` should be a Keras model or layer mapping images to (batch, dim) "
+            f"features. Received: encoder={encoder!r}"
+        )
+
+
+def encoder_output_dim(encoder) -> int:
+    """The feature dimension of an encoder built from an `Input` (e.g. `small_cnn_encoder`)."""
+    try:
+        shape = encoder.output_shape
+    except (AttributeError, ValueError):
+        shape = None
+    if not isinstance(shape, tuple) or len(shape) != 2 or shape[-1] is None:
+        raise ValueError(
+            "`encoder` should be a functional model with a rank-2 output (batch, dim), such "
+            f"as `small_cnn_encoder()`. Received: output_shape={shape}"
+        )
+    return int(shape[-1])

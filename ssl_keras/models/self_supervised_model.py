@@ -1,30 +1,33 @@
-"""The base of every two-view self-supervised model: views, building, metrics, saving."""
+"""The base of every two-view self-supervised model: views, collapse monitor, online probe."""
 
 import numbers
 
 import keras
 from keras import ops
 
-from ssl_keras.distributed.collectives import scale_loss_for_replicas
 from ssl_keras.layers.simclr_augmentation import SimCLRAugmentation
 from ssl_keras.models._checks import views_from_inputs
+from ssl_keras.models.pretraining_model import PretrainingModel, build_chain
 from ssl_keras.ops.similarity import l2_normalize
+
+__all__ = ["PROBE_METRIC_NAMES", "SelfSupervisedModel", "build_chain", "embedding_std"]
 
 # Names of the metrics that only exist with an online linear probe and only make sense
 # when labels are given.
 PROBE_METRIC_NAMES = ("probe_loss", "probe_accuracy")
 
 
-class SelfSupervisedModel(keras.Model):
+class SelfSupervisedModel(PretrainingModel):
     """Base class of the two-view self-supervised models (SimCLR, MoCo, SimSiam, BYOL, ...).
 
-    A subclass says what its method computes; this class does the rest, the same way for
-    every method:
+    A subclass says what its method computes; this class and its base,
+    `PretrainingModel` (building, regularisation losses, `ssl_loss`, saving), do the rest,
+    the same way for every method:
     - **Views.** `call` takes images `(batch, height, width, channels)` (augmented into two
       views by `augmentation`, a layer returning a pair) or a pair of pre-made views, and
       checks them. `fit(images)` and `fit(images, labels)` both work.
-    - **Building** from the input shape: the encoder, then the subclass's heads
-      (`build_heads`), then the online probe.
+    - **Building** from the input shape (images or a pair): the encoder, then the
+      subclass's heads (`build_heads`), then the online probe.
     - **Loss.** `compute_loss` = the subclass's `compute_ssl_loss(outputs)` + the online
       probe's cross-entropy (with labels) + the regularisation losses of every sublayer,
       scaled for `tf.distribute` replicas.
@@ -87,16 +90,14 @@ class SelfSupervisedModel(keras.Model):
                 f"`num_classes` should be a positive integer or None. Received: "
                 f"num_classes={num_classes}"
             )
-        super().__init__(**kwargs)
+        super().__init__(encoder, **kwargs)
         if augmentation is None:
             augmentation = SimCLRAugmentation(preset="cifar", name="augmentation")
-        self.encoder = encoder
         self.augmentation = augmentation
         self.num_classes = None if num_classes is None else int(num_classes)
         self.linear_probe = None
         if self.num_classes is not None:
             self.linear_probe = keras.layers.Dense(self.num_classes, name="linear_probe")
-        self.ssl_loss_tracker = keras.metrics.Mean(name="ssl_loss")
         self.embedding_std_tracker = keras.metrics.Mean(name="embedding_std")
         if self.linear_probe is not None:
             self.probe_loss_tracker = keras.metrics.Mean(name="probe_loss")
@@ -105,35 +106,16 @@ class SelfSupervisedModel(keras.Model):
     # -- building ---------------------------------------------------------------------
 
     def build(self, input_shape):
-        image_shape = input_shape
-        if _is_pair(input_shape) and not isinstance(input_shape[0], (int, type(None))):
-            image_shape = input_shape[0]
-        image_shape = tuple(image_shape)
-        if not self.encoder.built:
-            self.encoder.build(image_shape)
-        feature_shape = self.encoder_output_shape(image_shape)
-        self.build_heads(image_shape, feature_shape)
+        super().build(input_shape)
         if self.linear_probe is not None and not self.linear_probe.built:
-            self.linear_probe.build(feature_shape)
-        self.built = True
+            image_shape = self.image_input_shape(input_shape)
+            self.linear_probe.build(self.encoder_output_shape(image_shape))
 
-    def build_heads(self, image_shape, feature_shape):
-        """Builds the subclass's layers. Default: the `serialized_layers`, chained."""
-        del image_shape
-        build_chain([getattr(self, name) for name in self.serialized_layers], feature_shape)
-
-    def encoder_output_shape(self, image_shape, encoder=None):
-        """`(batch, dim)`, the shape of `encoder` (default: `self.encoder`) features."""
-        encoder = self.encoder if encoder is None else encoder
-        # A functional encoder knows its output shape; that also covers augmentations
-        # that change the image size (the encoder's input, not the raw images, counts).
-        try:
-            shape = encoder.output_shape
-            if isinstance(shape, tuple) and len(shape) == 2:
-                return shape
-        except (AttributeError, ValueError):
-            pass
-        return tuple(encoder.compute_output_shape(tuple(image_shape)))
+    def image_input_shape(self, input_shape) -> tuple:
+        """The shape of one view: `input_shape` itself, or its first entry for a pair."""
+        if _is_pair(input_shape) and not isinstance(input_shape[0], (int, type(None))):
+            return tuple(input_shape[0])
+        return tuple(input_shape)
 
     # -- forward ----------------------------------------------------------------------
 
@@ -209,29 +191,26 @@ class SelfSupervisedModel(keras.Model):
         """Updates the subclass's own metrics from `outputs` (default: none)."""
         del outputs
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """Self-supervised loss + online probe + regularisation; updates the metrics.
+    def compute_objective(self, x, y, y_pred, sample_weight=None, training=True):
+        """`compute_ssl_loss(y_pred)`; also updates `embedding_std` and the subclass's metrics.
 
-        Backend-agnostic: Keras calls it inside the train/test step of every backend.
         `sample_weight` is ignored.
         """
-        del x, sample_weight
-        ssl_loss = ops.cast(self.compute_ssl_loss(y_pred, training=training), "float32")
-        self.ssl_loss_tracker.update_state(ops.stop_gradient(ssl_loss))
+        del x, y, sample_weight
+        ssl_loss = self.compute_ssl_loss(y_pred, training=training)
         embeddings = [ops.cast(y_pred[key], "float32") for key in self.embedding_keys]
         self.embedding_std_tracker.update_state(
             embedding_std(ops.stop_gradient(ops.concatenate(embeddings, axis=0)))
         )
         self.update_metrics(y_pred)
-        total_loss = ssl_loss
-        if self.linear_probe is not None and y is not None:
-            total_loss = total_loss + self._probe_loss(y, y_pred)
-        # Regularisation losses of the encoder/heads (kernel_regularizer, add_loss).
-        for extra_loss in self.losses:
-            total_loss = total_loss + ops.cast(ops.sum(extra_loss), "float32")
-        # tf.distribute sums the replicas' gradients: Keras expects a loss scaled by
-        # 1 / num_replicas (a no-op on one device, JAX and PyTorch).
-        return scale_loss_for_replicas(total_loss)
+        return ssl_loss
+
+    def compute_auxiliary_loss(self, x, y, y_pred, training=True):
+        """The online probe's cross-entropy when there is a probe and labels, else 0."""
+        del x, training
+        if self.linear_probe is None or y is None:
+            return 0.0
+        return self._probe_loss(y, y_pred)
 
     def _probe_loss(self, y, y_pred):
         if len(y.shape) > 2 or (len(y.shape) == 2 and y.shape[-1] != 1):
@@ -265,31 +244,14 @@ class SelfSupervisedModel(keras.Model):
 
     # -- saving -----------------------------------------------------------------------
 
+    @classmethod
+    def layer_arguments(cls) -> tuple[str, ...]:
+        return ("encoder", "augmentation") + tuple(cls.serialized_layers)
+
     def get_config(self):
         config = super().get_config()
-        for name in ("encoder", "augmentation") + tuple(self.serialized_layers):
-            config[name] = keras.saving.serialize_keras_object(getattr(self, name))
         config["num_classes"] = self.num_classes
         return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        for name in ("encoder", "augmentation") + tuple(cls.serialized_layers):
-            config[name] = keras.saving.deserialize_keras_object(
-                config[name], custom_objects=custom_objects
-            )
-        return cls(**config)
-
-
-def build_chain(layers, input_shape):
-    """Builds `layers` applied one after the other to `input_shape`; returns the output shape."""
-    shape = tuple(input_shape)
-    for layer in layers:
-        if not layer.built:
-            layer.build(shape)
-        shape = tuple(layer.compute_output_shape(shape))
-    return shape
 
 
 def embedding_std(embeddings):
