@@ -1,7 +1,8 @@
 """Foundation models: a small masked autoencoder (MAE) and tools to explore DINOv2 / ViTs.
 
 - `MaskedAutoencoder`: He et al.'s MAE, small, trainable with `model.fit(images)` on
-  every backend; `reconstruct` at any masking ratio; `.encoder` for linear probing.
+  every backend; `reconstruct` at any masking ratio; `.encoder` for linear probing. A
+  trainable model, it lives in `ssl_keras.models` with the others and is reachable here.
 - Patches: `patchify`, `unpatchify`, `random_masking`, `sincos_position_embedding_2d`.
 - Attention of any ViT (keras-hub `DINOV2Backbone`, `ViTBackbone`, the MAE):
   `attention_scores`, `last_block_attention`, `cls_attention_maps`, `foreground_masks`,
@@ -38,7 +39,6 @@ from ssl_keras.foundation.dinov2 import (
     preprocess_images,
     vit_features,
 )
-from ssl_keras.foundation.mae import MaskedAutoencoder, masked_patch_loss, patch_targets
 from ssl_keras.foundation.patches import (
     num_masked_patches,
     patchify,
@@ -60,6 +60,20 @@ from ssl_keras.foundation.vit_layers import (
     TokenPooling,
     TransformerBlock,
 )
+
+# The masked autoencoder is a trainable model, at home in `ssl_keras.models`; its names are
+# also reachable here, looked up on first use (it imports this package's patches and ViT
+# layers, so an import at the top would be circular).
+_MODELS = ("MaskedAutoencoder", "masked_patch_loss", "patch_targets")
+
+
+def __getattr__(name):
+    if name in _MODELS:
+        from ssl_keras.models import masked_autoencoder
+
+        return getattr(masked_autoencoder, name)
+    raise AttributeError(f"module 'ssl_keras.foundation' has no attribute {name!r}")
+
 
 __all__ = [
     "IMAGENET_MEAN",

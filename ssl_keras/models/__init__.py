@@ -7,8 +7,10 @@ from ssl_keras.models.barlow_twins import BarlowTwins
 from ssl_keras.models.byol import BYOL
 from ssl_keras.models.cifar_resnet import cifar_resnet18_encoder
 from ssl_keras.models.clip_zero_shot import CLIPZeroShotClassifier, keras_hub_clip_encoders
+from ssl_keras.models.masked_autoencoder import MaskedAutoencoder
 from ssl_keras.models.moco import MoCo
 from ssl_keras.models.momentum import cosine_momentum, momentum_update
+from ssl_keras.models.pretraining_model import PretrainingModel
 from ssl_keras.models.registry import METHODS, Method, build_method
 from ssl_keras.models.self_supervised_model import SelfSupervisedModel
 from ssl_keras.models.simclr import SimCLR, contrastive_ranking, embedding_std
@@ -21,8 +23,10 @@ __all__ = [
     "BarlowTwins",
     "CLIPZeroShotClassifier",
     "METHODS",
+    "MaskedAutoencoder",
     "Method",
     "MoCo",
+    "PretrainingModel",
     "SelfSupervisedModel",
     "SimCLR",
     "SimSiam",
