@@ -15,12 +15,12 @@ import ssl_keras
 
 # Examples that train or build a large model: a few seconds each, run with `-m slow`.
 SLOW = {
-    "ssl_keras.clip.mini_clip.MiniCLIP",
     "ssl_keras.layers.multi_crop.MultiCropAugmentation",
     "ssl_keras.layers.simclr_augmentation.SimCLRAugmentation",
     "ssl_keras.models.backbone_encoder.backbone_encoder",
     "ssl_keras.models.cifar_resnet.cifar_resnet18_encoder",
     "ssl_keras.models.masked_autoencoder.MaskedAutoencoder",
+    "ssl_keras.models.mini_clip.MiniCLIP",
     "ssl_keras.pretext.colorization.Colorization",
     "ssl_keras.pretext.jigsaw.JigsawPrediction",
     "ssl_keras.pretext.rotation.RotationPrediction",

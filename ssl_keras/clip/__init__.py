@@ -1,6 +1,9 @@
 """An offline mini-CLIP: captioned digits, a word tokenizer, and small image/text towers;
 one's own described images (or the bundled examples) to try a CLIP on.
 
+`MiniCLIP` and `train_mini_clip` are a trainable model and its training helper: they live
+in `ssl_keras.models` with the other models and are reachable here.
+
 Zero-shot classification with any encoder pair (this mini-CLIP, a keras-hub CLIP, a frozen
 sentence encoder) is `ssl_keras.models.CLIPZeroShotClassifier`.
 """
@@ -20,8 +23,21 @@ from ssl_keras.clip.described_images import (
     load_described_images,
     load_example_images,
 )
-from ssl_keras.clip.mini_clip import MiniCLIP, train_mini_clip
 from ssl_keras.clip.word_tokenizer import WordTokenizer
+
+# The mini-CLIP is a trainable model, at home in `ssl_keras.models`; its names are also
+# reachable here, looked up on first use (it imports this package's tokenizer, so an import
+# at the top would be circular).
+_MODELS = ("MiniCLIP", "train_mini_clip")
+
+
+def __getattr__(name):
+    if name in _MODELS:
+        from ssl_keras.models import mini_clip
+
+        return getattr(mini_clip, name)
+    raise AttributeError(f"module 'ssl_keras.clip' has no attribute {name!r}")
+
 
 __all__ = [
     "DIGIT_NUMERALS",

@@ -8,6 +8,7 @@ from ssl_keras.models.byol import BYOL
 from ssl_keras.models.cifar_resnet import cifar_resnet18_encoder
 from ssl_keras.models.clip_zero_shot import CLIPZeroShotClassifier, keras_hub_clip_encoders
 from ssl_keras.models.masked_autoencoder import MaskedAutoencoder
+from ssl_keras.models.mini_clip import MiniCLIP, train_mini_clip
 from ssl_keras.models.moco import MoCo
 from ssl_keras.models.momentum import cosine_momentum, momentum_update
 from ssl_keras.models.pretraining_model import PretrainingModel
@@ -25,6 +26,7 @@ __all__ = [
     "METHODS",
     "MaskedAutoencoder",
     "Method",
+    "MiniCLIP",
     "MoCo",
     "PretrainingModel",
     "SelfSupervisedModel",
@@ -40,4 +42,5 @@ __all__ = [
     "keras_hub_clip_encoders",
     "momentum_update",
     "small_cnn_encoder",
+    "train_mini_clip",
 ]
