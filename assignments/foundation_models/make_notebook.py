@@ -306,8 +306,9 @@ CELLS = [
             warmup_steps=steps // 10)
         mae.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=0.05, beta_2=0.95))
         history = mae.fit(TRAIN_IMAGES, batch_size=64, epochs=EPOCHS, verbose=0)
+        test_loss = mae.evaluate(EVALUATION_IMAGES, verbose=0, return_dict=True)["loss"]
         print(f"{EPOCHS} epochs, final training loss {history.history['loss'][-1]:.4f}; "
-              f"test masked-patch MSE {float(mae.evaluate(EVALUATION_IMAGES, verbose=0)):.4f}")
+              f"test masked-patch MSE {test_loss:.4f}")
         """,
         "train_mae",
     ),
