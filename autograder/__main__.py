@@ -49,6 +49,9 @@ def _grade(args) -> int:
     for result in results:
         print(f"{result['student']}: {result['score']:g} / {result['max_score']:g}")
     print(f"wrote {os.path.join(args.out, 'grades.csv')}")
+    from .gradebook import merged_results, stale_grades
+
+    _print_stale(stale_grades(merged_results(args.out)))
     if args.fail_under is not None and any(r["score"] < args.fail_under for r in results):
         return 1
     return 0
@@ -71,16 +74,25 @@ def _export(args) -> int:
     return 0
 
 
+def _print_stale(stale: list) -> None:
+    """Manual points kept for answers that changed since they were given."""
+    for student, question, points in stale:
+        print(f"RE-READ {student} / {question}: the answer changed since it was graded "
+              f"({points:g} points kept until you import points for the new answer)")
+
+
 def _manual(args) -> int:
-    from . import manual
+    from . import gradebook, manual
 
     if args.action == "sheets":
         for path in manual.write_sheets(args.grade_dir, args.out, args.source):
             print(f"wrote {path}")
+        _print_stale(gradebook.stale_grades(gradebook.merged_results(args.grade_dir)))
         return 0
     summary = manual.import_scores(args.grade_dir, args.scores)
     print(f"imported {summary['imported']} grades; {summary['pending']:g} points of written "
           f"answers still to grade; wrote {os.path.join(args.grade_dir, 'grades.csv')}")
+    _print_stale(summary["stale"])
     return 0
 
 

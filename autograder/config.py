@@ -89,9 +89,12 @@ class CellResult:
     points: float = 0.0
     status: str = "not run"
     messages: list[str] = dataclasses.field(default_factory=list)
+    # written answers: `notebook.answer_digest` of the answer graded (manual points entered
+    # for another digest are for an earlier submission)
+    answer_digest: str | None = None
 
     def to_json(self) -> dict:
-        return {
+        document = {
             "grade_id": self.grade_id,
             "kind": "manual" if self.manual else "autograded",
             "points": self.points,
@@ -99,6 +102,9 @@ class CellResult:
             "status": self.status,
             "messages": self.messages,
         }
+        if self.answer_digest is not None:
+            document["answer_digest"] = self.answer_digest
+        return document
 
 
 @dataclasses.dataclass

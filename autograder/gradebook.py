@@ -11,6 +11,17 @@ the grader's comment as its message; `score` is the autograded points plus the m
 points given so far, `max_score` the autograded maximum plus the maximum of the answers
 graded so far, and `manual_pending` the maximum of the answers still to grade (before any
 manual grading: the autograder's numbers unchanged).
+
+A manual entry records the digest of the answer it was given for (`answer_digest`); when
+the student's answer has changed since (a resubmission, graded again), the points are kept
+but flagged: the cell gets `stale: True`, the result lists the question in `manual_stale`,
+and grades.csv names it in its `manual_stale` column, until the grader imports points for
+the new answer.
+
+Every CSV written here and by `manual sheets` is opened in spreadsheets: a cell that starts
+with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's rule against
+CSV injection: a student name or comment like `=HYPERLINK(...)` stays text), and reading
+a sheet back removes exactly the quote added (`spreadsheet_text` / `from_spreadsheet_text`).
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ import io
 import json
 import logging
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -28,6 +40,22 @@ logger = logging.getLogger(__name__)
 MANUAL_FILE = "manual.json"
 GRADED_BY_HAND = "graded by hand"
 PENDING = "pending manual grading"
+
+
+# a formula's first character, after any quotes: such text gets one more quote
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_QUOTED_FORMULA = re.compile(r"'+[=+\-@\t\r]")
+
+
+def spreadsheet_text(value) -> str:
+    """`value` as a CSV cell that a spreadsheet shows as text and never runs as a formula."""
+    text = str(value)
+    return "'" + text if _FORMULA.match(text) else text
+
+
+def from_spreadsheet_text(text: str) -> str:
+    """The text `spreadsheet_text` was given (any other text unchanged)."""
+    return text[1:] if _QUOTED_FORMULA.match(text) else text
 
 
 def read_results(grade_dir: str | Path) -> list[dict]:
@@ -64,6 +92,7 @@ def apply_manual(result: dict, entries: dict) -> dict:
     """A copy of `result` with the manual points of `entries` ({question: entry}) in it."""
     result = copy.deepcopy(result)
     manual_points = manual_max = pending = 0.0
+    stale = []
     for cell in result["cells"]:
         if cell["kind"] != "manual":
             continue
@@ -73,7 +102,9 @@ def apply_manual(result: dict, entries: dict) -> dict:
             continue
         comment = entry.get("comment", "")
         cell.update(points=float(entry["points"]), status=GRADED_BY_HAND, comment=comment,
-                    messages=[comment] if comment else [])
+                    messages=[comment] if comment else [], stale=is_stale(entry, cell))
+        if cell["stale"]:
+            stale.append(cell["grade_id"])
         manual_points += cell["points"]
         manual_max += cell["max_points"]
     result["autograded_score"] = result["score"]
@@ -82,7 +113,21 @@ def apply_manual(result: dict, entries: dict) -> dict:
     result["score"] = result["score"] + manual_points
     result["max_score"] = result["max_score"] + manual_max
     result["manual_pending"] = pending
+    result["manual_stale"] = stale
     return result
+
+
+def is_stale(entry: dict, cell: dict) -> bool:
+    """Whether manual points `entry` were given for another answer than the cell's now
+    (unknown for entries or results written before answers had digests: not stale)."""
+    given, now = entry.get("answer_digest"), cell.get("answer_digest")
+    return given is not None and now is not None and given != now
+
+
+def stale_grades(results: list[dict]) -> list[tuple[str, str, float]]:
+    """(student, question, points kept) of the merged results' stale manual points."""
+    return [(result["student"], cell["grade_id"], cell["points"]) for result in results
+            for cell in result["cells"] if cell.get("stale")]
 
 
 def merged_results(grade_dir: str | Path, results: list[dict] | None = None) -> list[dict]:
@@ -118,12 +163,14 @@ def write_csv(path: str | Path, results: list[dict], autograded: list[str] | Non
     """grades.csv / gradebook.csv: one row per student of merged results.
 
     Columns: student, the autograded cells, the written answers (empty while pending),
-    total, max_total, manual_pending, status.
+    total, max_total, manual_pending, manual_stale (the written answers whose points were
+    given for an earlier version of the answer: to read again), status.
     """
     found = columns(results)
     autograded = found[0] if autograded is None else autograded
     manual = found[1] if manual is None else manual
-    lines = [["student", *autograded, *manual, "total", "max_total", "manual_pending", "status"]]
+    lines = [["student", *autograded, *manual, "total", "max_total", "manual_pending",
+              "manual_stale", "status"]]
     for result in results:
         cells = {cell["grade_id"]: cell for cell in result["cells"]}
         row = [result["student"]]
@@ -131,10 +178,11 @@ def write_csv(path: str | Path, results: list[dict], autograded: list[str] | Non
         row += [_number(cells[c]["points"]) if cells.get(c, {}).get("status") == GRADED_BY_HAND
                 else "" for c in manual]
         row += [_number(result["score"]), _number(result["max_score"]),
-                _number(result.get("manual_pending", 0)), result["status"]]
+                _number(result.get("manual_pending", 0)),
+                " ".join(result.get("manual_stale", [])), result["status"]]
         lines.append(row)
     path = Path(path)
     buffer = io.StringIO(newline="")
-    csv.writer(buffer).writerows(lines)
+    csv.writer(buffer).writerows([[spreadsheet_text(value) for value in line] for line in lines])
     write_atomically(path, buffer.getvalue())
     return path

@@ -8,6 +8,8 @@ submission's own metadata is never trusted for that.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from pathlib import Path
 
 import nbformat
@@ -36,6 +38,26 @@ def is_autograded_test(cell) -> bool:
     """A code cell graded by running it (nbgrader: grade and not solution)."""
     meta = nbgrader_metadata(cell)
     return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def answer_digest(notebook, question: str) -> str:
+    """A digest of the written answer `question` as the manual sheets show it: the answer
+    cell's kind, source and pasted images, and the source of the code cell right after it
+    (whose plots the sheet shows). A notebook without the cell, or none, has a digest too,
+    so that an answer added later reads as changed."""
+    cells = list(notebook.cells) if notebook is not None else None
+    index = next((i for i, c in enumerate(cells or []) if grade_id(c) == question), None)
+    if index is None:
+        shown = ["no notebook" if cells is None else "no answer cell"]
+    else:
+        cell = cells[index]
+        shown = [cell.get("cell_type"), cell.get("source", ""), cell.get("attachments") or {}]
+        after = cells[index + 1] if index + 1 < len(cells) else None
+        if after is not None and after.get("cell_type") == "code" and not is_autograded_test(
+                after):
+            shown.append(after.get("source", ""))
+    text = json.dumps(shown, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def is_manual(cell) -> bool:

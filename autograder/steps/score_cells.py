@@ -26,6 +26,7 @@ class ScoreCells(Step):
             submission.cells[grade_id] = CellResult(
                 grade_id, nb.points(cell), manual=True, status="pending manual grading",
                 messages=["graded by hand by the course staff"],
+                answer_digest=nb.answer_digest(submission.notebook, grade_id),
             )
         autograded = [result for result in submission.cells.values() if not result.manual]
         if submission.failure is not None:

@@ -113,7 +113,8 @@ def test_submitted_files_are_never_modified(graded):
 def test_grades_csv_has_one_row_per_student(graded):
     lines = (graded["out"] / "grades.csv").read_text().splitlines()
     assert lines[0] == (
-        "student,square_tests,scale_tests,why,total,max_total,manual_pending,status")
+        "student,square_tests,scale_tests,why,total,max_total,manual_pending,manual_stale,"
+        "status")
     rows = {line.split(",")[0]: line.split(",") for line in lines[1:]}
     assert set(rows) == set(toy.submissions())
     # the written answer "why" is empty until graded by hand (test_manual.py)

