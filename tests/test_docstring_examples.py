@@ -19,11 +19,11 @@ SLOW = {
     "ssl_keras.layers.simclr_augmentation.SimCLRAugmentation",
     "ssl_keras.models.backbone_encoder.backbone_encoder",
     "ssl_keras.models.cifar_resnet.cifar_resnet18_encoder",
+    "ssl_keras.models.colorization.Colorization",
+    "ssl_keras.models.jigsaw_prediction.JigsawPrediction",
     "ssl_keras.models.masked_autoencoder.MaskedAutoencoder",
     "ssl_keras.models.mini_clip.MiniCLIP",
-    "ssl_keras.pretext.colorization.Colorization",
-    "ssl_keras.pretext.jigsaw.JigsawPrediction",
-    "ssl_keras.pretext.rotation.RotationPrediction",
+    "ssl_keras.models.rotation_prediction.RotationPrediction",
 }
 
 

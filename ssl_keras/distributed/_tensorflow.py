@@ -35,3 +35,12 @@ def scale_loss_for_replicas(loss):
     if num_replicas > 1:
         loss = loss * tf.cast(1.0 / num_replicas, loss.dtype)
     return loss
+
+
+def unscale_loss_for_replicas(loss):
+    import tensorflow as tf
+
+    num_replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    if num_replicas > 1:
+        loss = loss * tf.cast(num_replicas, loss.dtype)
+    return loss

@@ -72,6 +72,20 @@ def scale_loss_for_replicas(loss):
     return loss
 
 
+def unscale_loss_for_replicas(loss):
+    """The inverse of `scale_loss_for_replicas`: a Keras loss value as one replica's loss.
+
+    Keras's losses (`keras.losses.Loss.__call__`) already divide by the number of
+    `tf.distribute` replicas; a model that adds such a value to a loss it scales itself
+    multiplies it back first. A no-op on JAX and PyTorch.
+    """
+    if keras.backend.backend() == "tensorflow":
+        from ssl_keras.distributed import _tensorflow
+
+        return _tensorflow.unscale_loss_for_replicas(loss)
+    return loss
+
+
 def torch_data_parallel(model: keras.Model) -> keras.Model:
     """Prepares a built Keras model for data-parallel `fit` with `torch.distributed`.
 

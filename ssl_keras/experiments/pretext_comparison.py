@@ -7,11 +7,14 @@ import time
 import keras
 import numpy as np
 
+from ssl_keras.models.colorization import Colorization
+from ssl_keras.models.jigsaw_prediction import JigsawPrediction
+from ssl_keras.models.rotation_prediction import RotationPrediction
 from ssl_keras.pretext._base import check_seed
-from ssl_keras.pretext.colorization import Colorization, colorization_dataset
-from ssl_keras.pretext.jigsaw import JigsawPrediction, jigsaw_dataset
+from ssl_keras.pretext.colorization import colorization_dataset
+from ssl_keras.pretext.jigsaw import jigsaw_dataset
 from ssl_keras.pretext.pretext_task import PretextTask
-from ssl_keras.pretext.rotation import ROTATION_MODES, RotationPrediction, rotation_dataset
+from ssl_keras.pretext.rotation import ROTATION_MODES, rotation_dataset
 from ssl_keras.validation import check_positive_int
 
 logger = logging.getLogger(__name__)

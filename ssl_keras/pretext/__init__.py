@@ -1,11 +1,13 @@
 """Pretext tasks: rotation prediction, 2x2 jigsaw and colorization, and the course's comparison.
 
 Each task is a NumPy dataset transform (`rotation_dataset`, `jigsaw_dataset`,
-`colorization_dataset`) plus a Keras model around any ssl_keras encoder
+`colorization_dataset`), here, plus a Keras model around any ssl_keras encoder
 (`RotationPrediction`, `JigsawPrediction`, `Colorization`) trained with `compile()` and
-`fit()` on every backend; `model.encoder` is the representation to evaluate. A task of
-your own is a `PretextTask`: a batch function `(images, seed) -> (inputs, targets)` with
-its number of classes (`PretextClassification`) or its target shape (`PretextRegression`).
+`fit()` on every backend; `model.encoder` is the representation to evaluate. The models
+live in `ssl_keras.models` with the package's other trainable models and are reachable
+here. A task of your own is a `PretextTask`: a batch function
+`(images, seed) -> (inputs, targets)` with its number of classes
+(`PretextClassification`) or its target shape (`PretextRegression`).
 `compare_pretext_tasks` (the job of `ssl_keras.experiments.pretext_comparison`, also
 reachable here) trains the same encoder with each task (yours too: `custom_tasks`),
 SimCLR and labels, and compares them by linear probe and kNN.

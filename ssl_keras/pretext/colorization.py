@@ -1,18 +1,20 @@
 """Colorization: predict an image's colours from its grayscale version."""
 
-import keras
 import numpy as np
-from keras import ops
 
-from ssl_keras.pretext._base import (
-    EncoderTask,
-    check_encoder,
-    check_images,
-    encoder_output_dim,
-)
+from ssl_keras.models.colorization import Colorization, colorization_loss
+from ssl_keras.pretext._base import check_images
 
 # ITU-R BT.601 luma, the weights of ssl_keras.layers.RandomGrayscale and torchvision.
 LUMA_WEIGHTS = (0.2989, 0.587, 0.114)
+
+__all__ = [
+    "Colorization",  # the model and its loss, at home in ssl_keras.models
+    "LUMA_WEIGHTS",
+    "colorization_dataset",
+    "colorization_loss",
+    "rgb_to_grayscale",
+]
 
 
 def rgb_to_grayscale(images, channels: int = 3) -> np.ndarray:
@@ -67,162 +69,3 @@ def colorization_dataset(images, channels: int = 3):
     """
     gray = rgb_to_grayscale(images, channels=channels)
     return gray, check_images(images).astype("float32")
-
-
-@keras.saving.register_keras_serializable(package="ssl_keras")
-def colorization_loss(y_true, y_pred):
-    """Mean squared error between colour images, measured in `[0, 1]` units.
-
-    Both images have values in `[0, 255]`; the error is `mean(((y_true - y_pred) / 255)^2)`
-    over height, width and channels, so its scale does not depend on the value range.
-
-    Args:
-        y_true: target images `(batch, height, width, 3)` in `[0, 255]`.
-        y_pred: predicted images of the same shape.
-
-    Returns:
-        Per-image loss, shape `(batch,)`.
-    """
-    y_pred = ops.convert_to_tensor(y_pred)
-    y_true = ops.cast(y_true, y_pred.dtype)
-    error = (y_true - y_pred) / 255.0
-    return ops.mean(ops.square(error), axis=(1, 2, 3))
-
-
-@keras.saving.register_keras_serializable(package="ssl_keras")
-class Colorization(EncoderTask):
-    """Colorization: an encoder and a small decoder that predict colours from grayscale.
-
-    The encoder sees the grayscale version of an image (its luma copied into 3 channels,
-    `colorization_dataset`) and must produce a representation from which a small decoder
-    can paint the colours back; the loss is the mean squared error to the original image
-    (`colorization_loss`). After training, `model.encoder` is the representation to
-    evaluate.
-
-    The decoder starts from the encoder's pooled representation `(batch, dim)` (the
-    ssl_keras encoders end with global pooling, and the encoder's interface stays
-    unchanged): `Dense` to a `(height / 2^k, width / 2^k, decoder_filters[0])` map, then
-    `k = len(decoder_filters)` blocks `Conv2DTranspose(stride 2)-ReLU` that double the
-    size, and a `Conv2D(3)` with a sigmoid scaled to `[0, 255]`. Because the decoder sees
-    nothing but the representation, all the image's content (not only its colours) must
-    pass through it.
-
-    Departures from Zhang et al. (2016): they predict the ab chroma channels of Lab colour
-    space as a classification over 313 quantised colours with class rebalancing (MSE
-    gives desaturated averages), from a fully convolutional network that keeps the
-    spatial layout. The course's version, followed here, regresses RGB with MSE through a
-    small decoder. On images that are already gray (the embedded digits) the target equals
-    the input and the task reduces to an autoencoder.
-
-    Args:
-        encoder: a functional Keras model with a static input size, mapping images
-            `(batch, height, width, 3)` in `[0, 255]` to features `(batch, dim)`, e.g.
-            `small_cnn_encoder((32, 32, 3))`. Trained in place, exposed as `model.encoder`.
-        decoder_filters: channels of the upsampling blocks, one block (x2 size) each.
-            Defaults to `(128, 64, 32)`: 3 blocks, so the image sides must be divisible
-            by 8.
-        **kwargs: `keras.Model` keyword arguments, such as `name`.
-
-    Input shape:
-        `(batch, height, width, 3)` grayscale images (3 identical channels), `[0, 255]`.
-
-    Output shape:
-        `(batch, height, width, 3)` predicted colour images, values in `[0, 255]`.
-
-    Raises:
-        ValueError: if `encoder` is not a functional model with a static input size and a
-            rank-2 output, the image sides are not divisible by `2 ** len(decoder_filters)`,
-            `decoder_filters` is not a non-empty sequence of positive integers, or the
-            inputs are not rank 4.
-
-    Example:
-    >>> import numpy as np
-    >>> from ssl_keras.models import small_cnn_encoder
-    >>> images = np.random.randint(0, 256, (32, 16, 16, 3)).astype("uint8")
-    >>> gray, targets = colorization_dataset(images)
-    >>> model = Colorization(small_cnn_encoder((16, 16, 3), width=8), decoder_filters=(16, 8))
-    >>> model.compile(optimizer="adam")
-    >>> history = model.fit(gray, targets, batch_size=32, epochs=1, verbose=0)
-    >>> tuple(model(gray[:2]).shape)
-    (2, 16, 16, 3)
-
-    Reference:
-        Zhang, Isola, Efros. Colorful Image Colorization. ECCV 2016.
-        https://arxiv.org/abs/1603.08511
-    """
-
-    def __init__(self, encoder, decoder_filters=(128, 64, 32), **kwargs):
-        check_encoder(encoder)
-        if (
-            not isinstance(decoder_filters, (list, tuple))
-            or not decoder_filters
-            or any(
-                isinstance(f, bool) or not isinstance(f, (int, np.integer)) or f <= 0
-                for f in decoder_filters
-            )
-        ):
-            raise ValueError(
-                "`decoder_filters` should be a non-empty sequence of positive integers. "
-                f"Received: decoder_filters={decoder_filters!r}"
-            )
-        height, width = _static_image_size(encoder)
-        factor = 2 ** len(decoder_filters)
-        if height % factor or width % factor:
-            raise ValueError(
-                f"The decoder's {len(decoder_filters)} upsampling blocks need image sides "
-                f"divisible by {factor}. Received: image size {height}x{width}, "
-                f"decoder_filters={decoder_filters}"
-            )
-        dim = encoder_output_dim(encoder)
-        super().__init__(**kwargs)
-        self.encoder = encoder
-        self.decoder_filters = tuple(int(f) for f in decoder_filters)
-        start = (height // factor, width // factor, self.decoder_filters[0])
-        layers = [
-            keras.Input((dim,)),
-            keras.layers.Dense(int(np.prod(start)), activation="relu", name="project"),
-            keras.layers.Reshape(start, name="reshape"),
-        ]
-        for index, filters in enumerate(self.decoder_filters, start=1):
-            layers.append(
-                keras.layers.Conv2DTranspose(
-                    filters, 3, strides=2, padding="same", activation="relu",
-                    name=f"upsample{index}",
-                )
-            )
-        layers += [
-            keras.layers.Conv2D(3, 3, padding="same", activation="sigmoid", name="colors"),
-            keras.layers.Rescaling(255.0, name="to_pixel_range"),
-        ]
-        self.decoder = keras.Sequential(layers, name="decoder")
-
-    def call(self, inputs, training=None):
-        if len(inputs.shape) != 4:
-            raise ValueError(
-                "`Colorization` expects images of shape (batch, height, width, 3). "
-                f"Received: inputs.shape={tuple(inputs.shape)}"
-            )
-        features = self.encoder(inputs, training=training)
-        return self.decoder(features, training=training)
-
-    def compile(self, optimizer="adam", loss=None, metrics=None, **kwargs):
-        """`keras.Model.compile` with the task's defaults: Adam and `colorization_loss`."""
-        if loss is None:
-            loss = colorization_loss
-        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
-
-    def get_config(self):
-        return {**super().get_config(), "decoder_filters": list(self.decoder_filters)}
-
-
-def _static_image_size(encoder) -> tuple[int, int]:
-    try:
-        shape = tuple(encoder.inputs[0].shape)
-    except (AttributeError, IndexError, TypeError, ValueError):
-        shape = None
-    if shape is None or len(shape) != 4 or shape[1] is None or shape[2] is None:
-        raise ValueError(
-            "`Colorization` needs a functional encoder with a static image size, e.g. "
-            f"`small_cnn_encoder((32, 32, 3))`. Received: input shape {shape}"
-        )
-    return int(shape[1]), int(shape[2])

@@ -4,14 +4,21 @@ import keras
 import numpy as np
 from keras import ops
 
-from ssl_keras.pretext._base import (
-    EncoderTask,
-    PretextClassifier,
-    check_encoder,
-    check_images,
-    encoder_output_dim,
+from ssl_keras.models.pretext_model import (
+    PretextClassification,
+    PretextRegression,
+    pretext_regression_loss,
 )
+from ssl_keras.pretext._base import check_images
 from ssl_keras.validation import is_positive_int
+
+__all__ = [
+    "PIXEL_RANGE",
+    "PretextClassification",  # the models and the loss, at home in ssl_keras.models
+    "PretextRegression",
+    "PretextTask",
+    "pretext_regression_loss",
+]
 
 # The value range of the images every ssl_keras encoder takes (it starts with Rescaling(1/255)).
 PIXEL_RANGE = (0.0, 255.0)
@@ -188,143 +195,3 @@ class PretextTask:
         if self.is_classification:
             return PretextClassification(encoder, self.num_classes)
         return PretextRegression(encoder, self.target_shape)
-
-
-@keras.saving.register_keras_serializable(package="ssl_keras")
-class PretextClassification(PretextClassifier):
-    """An encoder and a linear head that classify the labels of a pretext task.
-
-    The model of a `PretextTask` with `num_classes`: the `encoder` followed by
-    `Dense(num_classes)`, trained with softmax cross-entropy, as `RotationPrediction` and
-    `JigsawPrediction` are with their fixed numbers of classes. After training,
-    `model.encoder` is the representation to evaluate.
-
-    `compile()` defaults to Adam, `SparseCategoricalCrossentropy(from_logits=True)` and
-    accuracy.
-
-    Args:
-        encoder: a Keras model mapping images `(batch, height, width, channels)` in
-            `[0, 255]` to features `(batch, dim)`, e.g. `small_cnn_encoder()`. Trained in
-            place, exposed as `model.encoder`.
-        num_classes: the number of pretext classes, an integer >= 2.
-        **kwargs: `keras.Model` keyword arguments, such as `name`.
-
-    Input shape:
-        `(batch, height, width, channels)` images, values in `[0, 255]`.
-
-    Output shape:
-        `(batch, num_classes)` logits.
-
-    Raises:
-        ValueError: if `encoder` is not a Keras layer or model, `num_classes` is not an
-            integer >= 2, or the inputs are not rank 4.
-
-    Example:
-    >>> import numpy as np
-    >>> from ssl_keras.models import small_cnn_encoder
-    >>> x = np.random.randint(0, 256, (8, 16, 16, 3)).astype("uint8")
-    >>> model = PretextClassification(small_cnn_encoder((16, 16, 3), width=8), num_classes=3)
-    >>> tuple(model(x[:2]).shape)
-    (2, 3)
-    """
-
-    def __init__(self, encoder, num_classes: int, **kwargs):
-        if not (is_positive_int(num_classes) and num_classes >= 2):
-            raise ValueError(
-                f"`num_classes` should be an integer >= 2. Received: num_classes={num_classes!r}"
-            )
-        super().__init__(encoder, num_classes=int(num_classes), **kwargs)
-
-    def get_config(self):
-        return {**super().get_config(), "num_classes": self.num_classes}
-
-
-@keras.saving.register_keras_serializable(package="ssl_keras")
-def pretext_regression_loss(y_true, y_pred):
-    """Mean squared error per example, over all of its target's values.
-
-    Args:
-        y_true: targets `(batch,) + target_shape`.
-        y_pred: predictions of the same shape.
-
-    Returns:
-        Per-example loss, shape `(batch,)`.
-    """
-    y_pred = ops.convert_to_tensor(y_pred)
-    y_true = ops.cast(y_true, y_pred.dtype)
-    error = ops.reshape(y_true - y_pred, (ops.shape(y_pred)[0], -1))
-    return ops.mean(ops.square(error), axis=1)
-
-
-@keras.saving.register_keras_serializable(package="ssl_keras")
-class PretextRegression(EncoderTask):
-    """An encoder and a linear head that regress the targets of a pretext task.
-
-    The model of a `PretextTask` with `target_shape`: the `encoder` followed by
-    `Dense(prod(target_shape))` (a linear head, like the classifiers'), reshaped to
-    `(batch,) + target_shape`, trained with the mean squared error
-    (`pretext_regression_loss`). After training, `model.encoder` is the representation to
-    evaluate.
-
-    `compile()` defaults to Adam and `pretext_regression_loss`.
-
-    Args:
-        encoder: a Keras model with a rank-2 output `(batch, dim)`, e.g.
-            `small_cnn_encoder()`. Trained in place, exposed as `model.encoder`.
-        target_shape: the shape of one target, a tuple of positive integers (`()` for one
-            number).
-        **kwargs: `keras.Model` keyword arguments, such as `name`.
-
-    Input shape:
-        `(batch, height, width, channels)` images, values in `[0, 255]`.
-
-    Output shape:
-        `(batch,) + target_shape` predictions.
-
-    Raises:
-        ValueError: if `encoder` is not a functional model with a rank-2 output,
-            `target_shape` is not a tuple of positive integers, or the inputs are not
-            rank 4.
-
-    Example:
-    >>> import numpy as np
-    >>> from ssl_keras.models import small_cnn_encoder
-    >>> x = np.random.randint(0, 256, (8, 16, 16, 3)).astype("uint8")
-    >>> model = PretextRegression(small_cnn_encoder((16, 16, 3), width=8), (4, 4, 3))
-    >>> tuple(model(x[:2]).shape)
-    (2, 4, 4, 3)
-    """
-
-    def __init__(self, encoder, target_shape, **kwargs):
-        check_encoder(encoder)
-        if not isinstance(target_shape, (tuple, list)) or not all(
-            is_positive_int(size) for size in target_shape
-        ):
-            raise ValueError(
-                "`target_shape` should be a tuple of positive integers (`()` for one number). "
-                f"Received: target_shape={target_shape!r}"
-            )
-        dim = encoder_output_dim(encoder)
-        super().__init__(**kwargs)
-        self.encoder = encoder
-        self.target_shape = tuple(int(size) for size in target_shape)
-        self.head = keras.layers.Dense(int(np.prod(self.target_shape)), name="head")
-        self.head.build((None, dim))
-
-    def call(self, inputs, training=None):
-        if len(inputs.shape) != 4:
-            raise ValueError(
-                "`PretextRegression` expects images of shape (batch, height, width, "
-                f"channels). Received: inputs.shape={tuple(inputs.shape)}"
-            )
-        outputs = self.head(self.encoder(inputs, training=training))
-        return ops.reshape(outputs, (-1,) + self.target_shape)
-
-    def compile(self, optimizer="adam", loss=None, metrics=None, **kwargs):
-        """`keras.Model.compile` with the task's defaults: Adam and `pretext_regression_loss`."""
-        if loss is None:
-            loss = pretext_regression_loss
-        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
-
-    def get_config(self):
-        return {**super().get_config(), "target_shape": list(self.target_shape)}
