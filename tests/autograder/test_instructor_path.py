@@ -18,6 +18,7 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -111,7 +112,9 @@ def test_the_readme_path_from_release_to_exports(tmp_path):
             manual = _fill_in(tmp_path / "sheets")
             command = command.replace("sheets/*.csv", " ".join(
                 str(path) for path in sorted((tmp_path / "sheets").glob("*.csv"))))
+        start = time.perf_counter()
         _run(command, tmp_path)
+        print(f"\n{time.perf_counter() - start:6.1f} s  {command}")
 
     assert (tmp_path / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()
     assert manual is not None and manual["ada"] == 2.0 and manual["bob"] > 0
@@ -128,4 +131,5 @@ def test_the_readme_path_from_release_to_exports(tmp_path):
     gradescope = json.loads(
         (tmp_path / "export" / "gradescope" / "ada" / "results.json").read_text())
     assert float(gradebook["ada"]["total"]) == pytest.approx(expected["ada"] + 2.0)
+    assert all(row["manual_stale"] == "" for row in grades.values())  # nobody resubmitted
     assert gradescope["score"] == pytest.approx(expected["ada"] + 2.0)
