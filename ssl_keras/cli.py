@@ -32,6 +32,9 @@ def _add_job_arguments(parser: argparse.ArgumentParser, default_out: str) -> Non
     parser.add_argument("--train-limit", type=int, help="use only the first N training "
                         "images (quick runs)")
     parser.add_argument("--crop-min-scale", type=float, help="smallest crop area fraction")
+    parser.add_argument("--standardize-images", action=argparse.BooleanOptionalAction,
+                        default=None, help="standardize each image (zero mean, unit "
+                        "variance) first in the encoder (default: on for digits)")
     parser.add_argument("--tsne-points", type=int, help="test points in the t-SNE plots")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--verbose", type=int, choices=[0, 1, 2],

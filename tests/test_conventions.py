@@ -24,6 +24,7 @@ LAYERS = {
         lambda **kw: layers.MultiCropAugmentation(
             global_size=10, local_size=6, num_local_crops=2, preset="cifar", seed=3, **kw),
         IMAGES),
+    "PerImageStandardization": (lambda **kw: layers.PerImageStandardization(**kw), IMAGES),
     "ProjectionHead": (lambda **kw: layers.ProjectionHead((8,), 4, **kw), FEATURES),
     "RandomApply": (
         lambda **kw: layers.RandomApply(layers.RandomGrayscale(probability=1.0),

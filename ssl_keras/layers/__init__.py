@@ -9,6 +9,7 @@ through `get_config()`, and jit-compiles on the jax, tensorflow and torch backen
 
 from ssl_keras.layers.batch_normalization import BatchNormalization
 from ssl_keras.layers.multi_crop import MultiCropAugmentation
+from ssl_keras.layers.per_image_standardization import PerImageStandardization
 from ssl_keras.layers.projection_head import ProjectionHead
 from ssl_keras.layers.random_apply import RandomApply
 from ssl_keras.layers.random_color_jitter import RandomColorJitter
@@ -21,6 +22,7 @@ from ssl_keras.layers.simclr_augmentation import SimCLRAugmentation
 __all__ = [
     "BatchNormalization",
     "MultiCropAugmentation",
+    "PerImageStandardization",
     "ProjectionHead",
     "RandomApply",
     "RandomColorJitter",

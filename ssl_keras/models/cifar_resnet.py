@@ -2,6 +2,7 @@
 
 import keras
 
+from ssl_keras.layers.per_image_standardization import PerImageStandardization
 from ssl_keras.models._checks import check_image_shape
 from ssl_keras.validation import check_positive_int
 
@@ -14,6 +15,7 @@ def cifar_resnet18_encoder(
     input_shape: tuple[int, int, int] = (32, 32, 3),
     width: int = 64,
     name: str = "cifar_resnet18_encoder",
+    standardize: bool = False,
 ) -> keras.Model:
     """ResNet-18 with the CIFAR stem: 3x3 stride-1 first convolution and no max-pool.
 
@@ -39,6 +41,9 @@ def cifar_resnet18_encoder(
             channels, so the representation has `8 * width` dimensions. Defaults to 64
             (the real ResNet-18); small values give a toy model for tests.
         name: name of the model.
+        standardize: if True, each image is standardized to zero mean and unit variance
+            after the rescaling (`ssl_keras.layers.PerImageStandardization`). Defaults
+            to False.
 
     Returns:
         A functional `keras.Model` mapping images `(batch, height, width, channels)` to
@@ -63,6 +68,8 @@ def cifar_resnet18_encoder(
     input_shape = check_image_shape(input_shape)
     inputs = keras.Input(shape=input_shape, name="images")
     x = keras.layers.Rescaling(1.0 / 255.0, name="rescaling")(inputs)
+    if standardize:
+        x = PerImageStandardization(name="standardization")(x)
     x = _conv(x, width, 3, 1, "stem_conv")
     x = keras.layers.BatchNormalization(name="stem_batch_norm")(x)
     x = keras.layers.ReLU(name="stem_relu")(x)

@@ -3,6 +3,7 @@
 import keras
 
 from ssl_keras.layers.batch_normalization import BatchNormalization
+from ssl_keras.layers.per_image_standardization import PerImageStandardization
 from ssl_keras.models._checks import check_image_shape
 from ssl_keras.validation import check_positive_int
 
@@ -28,6 +29,7 @@ def small_cnn_encoder(
     width: int = 64,
     name: str = "small_cnn_encoder",
     data_format: str | None = None,
+    standardize: bool = False,
 ) -> keras.Model:
     """The course's small CNN: three conv blocks and global average pooling.
 
@@ -58,6 +60,12 @@ def small_cnn_encoder(
             channels-first on torch, channels-last on jax and tensorflow. Same weights
             (shapes, order, values) and same outputs in both layouts, so a model saved
             in one loads into the other with `set_weights` or `load_weights`.
+        standardize: if True, each image is standardized to zero mean and unit variance
+            after the rescaling (`ssl_keras.layers.PerImageStandardization`), so the
+            features cannot depend on its brightness or contrast. The `digits` preset of
+            the jobs turns it on (the embedded digits draw a gray level per image, which
+            non-contrastive methods otherwise learn instead of the digits' shapes).
+            Defaults to False.
 
     Returns:
         A functional `keras.Model` mapping images `(batch, height, width, channels)` to
@@ -85,6 +93,8 @@ def small_cnn_encoder(
     channel_axis = -1 if data_format == "channels_last" else 1
     inputs = keras.Input(shape=input_shape, name="images")
     x = keras.layers.Rescaling(1.0 / 255.0, name="rescaling")(inputs)
+    if standardize:
+        x = PerImageStandardization(name="standardization")(x)
     if data_format == "channels_first":
         x = keras.layers.Permute((3, 1, 2), name="to_channels_first")(x)
     for block, filters in enumerate((width, 2 * width, output_dim), start=1):

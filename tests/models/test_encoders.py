@@ -247,3 +247,22 @@ def test_backbone_encoder_errors():
     # A layer without a known input shape works once the shape is given.
     encoder = backbone_encoder(keras.layers.Conv2D(8, 3, use_bias=False), input_shape=(8, 8, 3))
     assert encoder.output_shape == (None, 8)
+
+
+@pytest.mark.parametrize("build", [
+    lambda **kw: small_cnn_encoder(input_shape=(16, 16, 3), width=4, output_dim=8, **kw),
+    lambda **kw: cifar_resnet18_encoder(input_shape=(16, 16, 3), width=2, **kw),
+])
+def test_standardize_makes_features_blind_to_brightness_and_contrast(build):
+    rng = np.random.default_rng(0)
+    images = rng.uniform(40, 120, (4, 16, 16, 3)).astype("float32")
+    brighter = 1.8 * images + 30.0  # still inside [0, 255]
+    keras.utils.set_random_seed(0)
+    standardized = build(standardize=True)
+    np.testing.assert_allclose(to_numpy(standardized(brighter)), to_numpy(standardized(images)),
+                               rtol=1e-4, atol=1e-4)
+    keras.utils.set_random_seed(0)
+    plain = build()
+    assert not np.allclose(to_numpy(plain(brighter)), to_numpy(plain(images)), atol=1e-3)
+    # Same weights with or without the layer: it has none.
+    assert len(plain.weights) == len(standardized.weights)
