@@ -96,7 +96,7 @@ def oracle_per_class_accuracy(confusion):
 
 def _classifier(class_embeddings, templates, logit_scale=100.0):
     """A `CLIPZeroShotClassifier` whose text encoder looks prompts up in a table."""
-    from ssl_keras.models import CLIPZeroShotClassifier
+    from ssl_keras.clip import CLIPZeroShotClassifier
 
     class_embeddings = np.asarray(class_embeddings, dtype="float32")
     names = [f"class{c}" for c in range(class_embeddings.shape[0])]
@@ -493,11 +493,13 @@ STAND_INS = {"zero_shot_logits": zero_shot_logits}
 # constructor, so any path reaches the refusal; the last name of an object is the one the
 # student is told).
 _CLASSIFIER = (
+    "ssl_keras.clip.zero_shot.CLIPZeroShotClassifier",
+    "ssl_keras.clip.CLIPZeroShotClassifier",
     "ssl_keras.models.clip_zero_shot.CLIPZeroShotClassifier",
     "ssl_keras.models.CLIPZeroShotClassifier",
     "ssl_keras.CLIPZeroShotClassifier",
 )
-_METHODS = "ssl_keras.models.clip_zero_shot.CLIPZeroShotClassifier."
+_METHODS = "ssl_keras.clip.zero_shot.CLIPZeroShotClassifier."
 
 FORBIDDEN = {
     "zero_shot_logits": [

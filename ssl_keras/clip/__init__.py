@@ -4,8 +4,9 @@ one's own described images (or the bundled examples) to try a CLIP on.
 `MiniCLIP` and `train_mini_clip` are a trainable model and its training helper: they live
 in `ssl_keras.models` with the other models and are reachable here.
 
-Zero-shot classification with any encoder pair (this mini-CLIP, a keras-hub CLIP, a frozen
-sentence encoder) is `ssl_keras.models.CLIPZeroShotClassifier`.
+Zero-shot classification and retrieval with any encoder pair (this mini-CLIP, a keras-hub
+CLIP, a frozen sentence encoder) is `CLIPZeroShotClassifier` (a Python object, not a
+trainable model; also reachable as `ssl_keras.models.CLIPZeroShotClassifier`).
 """
 
 from ssl_keras.clip.captions import (
@@ -24,6 +25,7 @@ from ssl_keras.clip.described_images import (
     load_example_images,
 )
 from ssl_keras.clip.word_tokenizer import WordTokenizer
+from ssl_keras.clip.zero_shot import CLIPZeroShotClassifier, keras_hub_clip_encoders
 
 # The mini-CLIP is a trainable model, at home in `ssl_keras.models`; its names are also
 # reachable here, looked up on first use (it imports this package's tokenizer, so an import
@@ -40,6 +42,7 @@ def __getattr__(name):
 
 
 __all__ = [
+    "CLIPZeroShotClassifier",
     "DIGIT_NUMERALS",
     "DIGIT_WORDS",
     "DescribedImages",
@@ -51,6 +54,7 @@ __all__ = [
     "caption_digits",
     "caption_vocabulary",
     "digit_caption",
+    "keras_hub_clip_encoders",
     "load_described_images",
     "load_example_images",
     "train_mini_clip",

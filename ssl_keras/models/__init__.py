@@ -10,11 +10,11 @@
   reachable from `ssl_keras.pretext`, where their datasets are made).
 """
 
+from ssl_keras.clip.zero_shot import CLIPZeroShotClassifier, keras_hub_clip_encoders
 from ssl_keras.models.backbone_encoder import backbone_encoder
 from ssl_keras.models.barlow_twins import BarlowTwins
 from ssl_keras.models.byol import BYOL
 from ssl_keras.models.cifar_resnet import cifar_resnet18_encoder
-from ssl_keras.models.clip_zero_shot import CLIPZeroShotClassifier, keras_hub_clip_encoders
 from ssl_keras.models.colorization import Colorization
 from ssl_keras.models.jigsaw_prediction import JigsawPrediction
 from ssl_keras.models.masked_autoencoder import MaskedAutoencoder

@@ -89,7 +89,13 @@ def test_former_module_paths_reach_the_same_objects():
     assert JigsawPrediction is models.JigsawPrediction
     assert RotationPrediction is models.RotationPrediction
     assert PretextRegression is models.PretextRegression
-    assert ssl_keras.CLIPZeroShotClassifier is models.CLIPZeroShotClassifier
+    # Not a trainable model: the zero-shot classifier lives beside the rest of CLIP.
+    from ssl_keras.clip.zero_shot import CLIPZeroShotClassifier
+    from ssl_keras.models.clip_zero_shot import CLIPZeroShotClassifier as former
+
+    assert CLIPZeroShotClassifier is former is clip.CLIPZeroShotClassifier
+    assert CLIPZeroShotClassifier is models.CLIPZeroShotClassifier
+    assert CLIPZeroShotClassifier is ssl_keras.CLIPZeroShotClassifier
 
 
 def test_fixed_class_counts_match_the_pretext_transforms():
