@@ -52,6 +52,11 @@ class MoCo(SelfSupervisedModel):
       encoders run in inference mode. MoCo adds "shuffling BN" across GPUs against a
       BatchNorm information leak between queries and keys; it is not implemented here
       (single device). With an encoder without BatchNorm this does not arise.
+      `key_encoder_training=False` is another way to stop the leak: the key encoder and
+      head always run in inference mode, so BatchNorm normalises the keys with the key
+      encoder's moving statistics. Those are never updated then (the momentum average
+      covers trainable weights only, and inference-mode passes leave them as they are):
+      they keep the values copied from the query encoder when the model was built.
     - The loss is MoCo v2's asymmetric one (queries from the first view, keys from the
       second). The queue starts as random unit vectors, as in MoCo's code. The pointer
       wraps around, so the queue size need not be a multiple of the batch size.
@@ -76,6 +81,10 @@ class MoCo(SelfSupervisedModel):
         seed: seed of the queue's random initial keys.
         num_classes: classes of the online linear probe on `stop_gradient(h_q)`; `None`
             (default): no probe. See `SelfSupervisedModel`.
+        key_encoder_training: whether the key encoder and head run in training mode in
+            `fit` (`True`, default, MoCo's code: BatchNorm uses the key batch's
+            statistics) or always in inference mode (`False`: BatchNorm uses the key
+            encoder's moving statistics; see the design notes).
         **kwargs: `keras.Model` keyword arguments, such as `name`.
 
     Call arguments:
@@ -89,7 +98,8 @@ class MoCo(SelfSupervisedModel):
 
     Raises:
         ValueError: for a `queue_size` that is not a positive integer, a `momentum`
-            outside `[0, 1]`, `temperature <= 0`, inputs that are neither images nor a
+            outside `[0, 1]`, `temperature <= 0`, a `key_encoder_training` that is not a
+            bool, inputs that are neither images nor a
             pair of them, a batch larger than the queue, or more than one TensorFlow
             replica / PyTorch process.
 
@@ -122,11 +132,17 @@ class MoCo(SelfSupervisedModel):
         temperature: float = 0.2,
         seed: int | None = None,
         num_classes: int | None = None,
+        key_encoder_training: bool = True,
         **kwargs,
     ):
         queue_size = check_positive_int(queue_size, "queue_size")
         momentum = check_momentum(momentum)
         temperature = check_positive_float(temperature, "temperature")
+        if not isinstance(key_encoder_training, bool):
+            raise ValueError(
+                "`key_encoder_training` should be True or False. Received: "
+                f"key_encoder_training={key_encoder_training!r}"
+            )
         super().__init__(encoder, augmentation, num_classes, **kwargs)
         if projection_head is None:
             projection_head = ProjectionHead(
@@ -137,6 +153,7 @@ class MoCo(SelfSupervisedModel):
         self.momentum = momentum
         self.temperature = float(temperature)
         self.seed = seed
+        self.key_encoder_training = key_encoder_training
 
         self.momentum_encoder = clone_layer(encoder)
         self.momentum_projection_head = clone_layer(projection_head)
@@ -213,8 +230,9 @@ class MoCo(SelfSupervisedModel):
             self.update_momentum_encoder()
         h_q = self.encoder(view_q, training=training)
         z_q = self.projection_head(h_q, training=training)
-        h_k = self.momentum_encoder(view_k, training=training)
-        z_k = self.momentum_projection_head(h_k, training=training)
+        key_training = training if self.key_encoder_training else False
+        h_k = self.momentum_encoder(view_k, training=key_training)
+        z_k = self.momentum_projection_head(h_k, training=key_training)
         return {"h_q": h_q, "z_q": z_q, "z_k": ops.stop_gradient(z_k)}
 
     def compute_ssl_loss(self, outputs, training=False):
@@ -249,6 +267,7 @@ class MoCo(SelfSupervisedModel):
                 "momentum": self.momentum,
                 "temperature": self.temperature,
                 "seed": self.seed,
+                "key_encoder_training": self.key_encoder_training,
             }
         )
         return config

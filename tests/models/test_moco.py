@@ -175,9 +175,41 @@ def test_get_config_and_save_round_trip(tmp_path):
     )
 
 
+def test_key_encoder_in_inference_mode_uses_its_moving_statistics():
+    model = MoCo(toy_encoder(output_dim=8),
+                 projection_head=ProjectionHead(hidden_dims=(10,), output_dim=DIM,
+                                                use_batch_norm=False),
+                 augmentation=NoiseViews(seed=3), queue_size=16, momentum=0.5, seed=7,
+                 key_encoder_training=False)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.5))
+    model.build(((None,) + IMAGE_SHAPE, (None,) + IMAGE_SHAPE))
+    assert model.get_config()["key_encoder_training"] is False
+    assert MoCo.from_config(model.get_config()).key_encoder_training is False
+    # Moving statistics far from any batch's, so that the two BatchNorm modes differ.
+    statistics = [v for v in model.momentum_encoder.weights if "moving" in v.path]
+    assert len(statistics) == 2
+    for variable in statistics:
+        variable.assign(np.full(variable.shape, 3.0 if "variance" in variable.path else 0.5))
+    frozen = weights(statistics)
+    view_a, view_b = view_pair(8, seed=2)
+    keys = to_numpy(model((view_a, view_b), training=True)["z_k"])
+    # The call applied the momentum update first; the keys are the key encoder's
+    # inference-mode output, not its batch-statistics output.
+    inference = model.momentum_projection_head(model.momentum_encoder(view_b, training=False))
+    np.testing.assert_allclose(keys, to_numpy(inference), rtol=1e-5, atol=1e-6)
+    images, _ = tiny_images(16, seed=0)
+    model.fit(images, batch_size=8, epochs=1, verbose=0)
+    for before, after in zip(frozen, weights(statistics)):
+        np.testing.assert_array_equal(before, after)  # inference-mode passes update nothing
+    batch_mode = model.momentum_projection_head(model.momentum_encoder(view_b, training=True))
+    inference = model.momentum_projection_head(model.momentum_encoder(view_b, training=False))
+    assert not np.allclose(to_numpy(batch_mode), to_numpy(inference), atol=1e-3)
+
+
 @pytest.mark.parametrize(
     "arguments, message",
     [
+        ({"key_encoder_training": "no"}, "key_encoder_training"),
         ({"queue_size": 0}, "queue_size"),
         ({"queue_size": 2.5}, "queue_size"),
         ({"momentum": 1.5}, "momentum"),
