@@ -85,11 +85,12 @@ def read_json(path: Path, default):
 
 
 def write_json(path: Path, value, sort_keys: bool = False) -> None:
-    """Writes `value` to `path` atomically (a temporary file, then a rename), so a run
-    killed while writing never leaves a truncated file for the next run to resume from."""
-    temporary = Path(str(path) + ".tmp")
-    temporary.write_text(json.dumps(value, indent=2, sort_keys=sort_keys, default=str))
-    os.replace(temporary, path)
+    """`ssl_keras.experiments.write_json` (atomic: a run killed while writing never leaves
+    a truncated file), with any value JSON cannot represent written as its `str`."""
+    # Imported here: it imports keras, which the `--backends` driver must not.
+    from ssl_keras.experiments.pretrain import write_json as write_json_atomically
+
+    write_json_atomically(path, value, sort_keys=sort_keys, default=str)
 
 
 def machine() -> dict:

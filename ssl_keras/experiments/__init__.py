@@ -38,6 +38,7 @@ from ssl_keras.experiments.pretrain import (
     summary_table,
     train_method,
     train_simclr,
+    write_json,
 )
 
 __all__ = [
@@ -59,4 +60,5 @@ __all__ = [
     "summary_table",
     "train_method",
     "train_simclr",
+    "write_json",
 ]

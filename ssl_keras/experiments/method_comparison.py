@@ -22,11 +22,11 @@ import keras
 
 from ssl_keras.experiments.pretrain import (
     PretrainConfig,
-    _write_json,
     build_encoder,
     evaluate_encoder,
     load_data,
     train_method,
+    write_json,
 )
 from ssl_keras.validation import check_one_of
 
@@ -105,12 +105,12 @@ def compare_methods(config: PretrainConfig, methods=None, resume: bool = True) -
         done[name] = {**metrics, "train_time_s": round(train_time, 2), "epochs": epochs}
         logger.info("[%s] linear probe %.4f, kNN %.4f (%.0f s training)", name,
                     metrics["linear_probe_accuracy"], metrics["knn_accuracy"], train_time)
-        _write_json(partial_path, {"settings": settings, "results": done})
+        write_json(partial_path, {"settings": settings, "results": done})
 
     order = [name for name in (BASELINE, *methods) if name in done]
     record = {"settings": settings, "order": order,
               "results": {name: done[name] for name in order}}
-    _write_json(out / "comparison.json", record)
+    write_json(out / "comparison.json", record)
     (out / "comparison.md").write_text(format_method_table(record["results"]) + "\n")
     plot_methods(record["results"], out / "comparison.png",
                  title=f"{config.dataset}: same encoder, {config.epochs} epochs each")

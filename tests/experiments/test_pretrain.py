@@ -49,3 +49,16 @@ def test_method_options_scale_with_the_budget():
     assert byol == {"total_steps": 30}
     assert method_options(config_for("digits"), 1000) == {"temperature": 0.2}
     assert method_options(config_for("digits", method="vicreg"), 1000) == {}
+
+
+def test_train_method_trains_with_the_given_optimizer_and_model_options():
+    from ssl_keras.experiments.pretrain import train_method
+    from tests.conftest import to_numpy
+
+    images = np.random.default_rng(0).integers(0, 256, (16, 16, 16, 3)).astype("uint8")
+    config = config_for("digits", method="moco", epochs=1, batch_size=8, width=4)
+    optimizer = keras.optimizers.SGD(0.01)
+    model, history = train_method(config, images, verbose=0, optimizer=optimizer,
+                                  key_encoder_training=False)
+    assert model.optimizer is optimizer and model.key_encoder_training is False
+    assert int(to_numpy(optimizer.iterations)) == 2 and len(history.history["loss"]) == 1
