@@ -14,11 +14,14 @@ the VARIANT names, joined by `+`:
 - `bn_output`: BatchNorm (no scale or offset) on the projector's output, as the SimSiam
   paper's CIFAR projector;
 - `small_heads`: projector 256 -> 256 and predictor 64 -> 256 (the defaults are 512 wide);
-- `keys_inference`: MoCo only: the key encoder runs in inference mode (its moving
-  BatchNorm statistics), so the keys carry no statistics of the batch the queries share.
+- `keys_inference`: MoCo only, `MoCo(key_encoder_training=False)`: the key encoder runs in
+  inference mode (its moving BatchNorm statistics), so the keys carry no statistics of the
+  batch the queries share.
 
-Each run appends one line (weighted kNN with k=20 on the frozen encoder, the last epoch's
-`ssl_loss` and `embedding_std`, time, machine) to
+The training is the main job's own, `ssl_keras.experiments.train_method`; the changes are
+its arguments (`optimizer=`, `projector=`, `predictor=`, `key_encoder_training=`). Each run
+appends one line (weighted kNN with k=20 on the frozen encoder, the last epoch's
+`ssl_loss` and `embedding_std`, the time `train_method` took, machine) to
 `benchmarks/results/method_variants_digits_<backend>.jsonl`.
 """
 
@@ -31,7 +34,6 @@ import time
 from pathlib import Path
 
 import keras
-from keras import ops
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS_DIR, machine  # noqa: E402
@@ -49,64 +51,39 @@ def _head(hidden, output_dim, batch_norm_output, name):
         [head, keras.layers.BatchNormalization(center=False, scale=False)], name=name)
 
 
-def _keys_in_inference_mode(model):
-    """MoCo's `forward_views` with the key encoder and head in inference mode."""
-
-    def forward_views(view_q, view_k, training=None):
-        if training:
-            model.update_momentum_encoder()
-        h_q = model.encoder(view_q, training=training)
-        z_q = model.projection_head(h_q, training=training)
-        h_k = model.momentum_encoder(view_k, training=False)
-        z_k = model.momentum_projection_head(h_k, training=False)
-        return {"h_q": h_q, "z_q": z_q, "z_k": ops.stop_gradient(z_k)}
-
-    model.forward_views = forward_views
+def variant_options(method: str, changes: set[str], config, num_train: int) -> dict:
+    """`train_method`'s arguments for the changes: heads, optimizer, key BatchNorm mode."""
+    options = {}
+    if changes & {"bn_output", "small_heads"}:
+        if method not in ("simsiam", "byol"):
+            raise ValueError("bn_output and small_heads are for simsiam and byol")
+        width, predictor_hidden = (256, 64) if "small_heads" in changes else (512, 128)
+        projector_hidden = (width,) if "small_heads" in changes else (512, 512)
+        options["projector"] = _head(projector_hidden, width, "bn_output" in changes,
+                                     "projector")
+        options["predictor"] = _head((predictor_hidden,), width, False, "predictor")
+    if "keys_inference" in changes:
+        if method != "moco":
+            raise ValueError("keys_inference is for moco")
+        options["key_encoder_training"] = False
+    if "sgd" in changes:
+        steps = (num_train // config.batch_size) * config.epochs
+        schedule = keras.optimizers.schedules.CosineDecay(0.05 * config.batch_size / 256, steps)
+        options["optimizer"] = keras.optimizers.SGD(schedule, momentum=0.9, weight_decay=5e-4)
+    return options
 
 
 def run(method: str, changes: set[str], epochs: int | None = None) -> dict:
     from ssl_keras.evaluation import extract_features, knn_accuracy
-    from ssl_keras.experiments.pretrain import (
-        build_encoder,
-        config_for,
-        load_data,
-        make_optimizer,
-        method_options,
-    )
-    from ssl_keras.layers import SimCLRAugmentation
-    from ssl_keras.models import build_method
+    from ssl_keras.experiments.pretrain import config_for, load_data, train_method
 
     config = config_for("digits", method=method, epochs=epochs)
     ((x_train, y_train), (x_test, y_test)), _ = load_data(config)
-    keras.utils.set_random_seed(config.seed)
-    encoder = build_encoder(config, x_train.shape[1:])
-    augmentation = SimCLRAugmentation(preset="cifar", height=16, width=16,
-                                      crop_scale=(config.crop_min_scale, 1.0), seed=config.seed)
-    options = method_options(config, len(x_train))
-    width, predictor_hidden = (256, 64) if "small_heads" in changes else (512, 128)
-    projector_hidden = (width,) if "small_heads" in changes else (512, 512)
-    if changes & {"bn_output", "small_heads"}:
-        if method not in ("simsiam", "byol"):
-            raise ValueError("bn_output and small_heads are for simsiam and byol")
-        options["projector"] = _head(projector_hidden, width, "bn_output" in changes,
-                                     "projector")
-        options["predictor"] = _head((predictor_hidden,), width, False, "predictor")
-    model = build_method(method, encoder, augmentation, **options)
-    if "keys_inference" in changes:
-        if method != "moco":
-            raise ValueError("keys_inference is for moco")
-        _keys_in_inference_mode(model)
-    steps = (len(x_train) // config.batch_size) * config.epochs
-    if "sgd" in changes:
-        schedule = keras.optimizers.schedules.CosineDecay(0.05 * config.batch_size / 256, steps)
-        optimizer = keras.optimizers.SGD(schedule, momentum=0.9, weight_decay=5e-4)
-    else:
-        optimizer = make_optimizer(config, len(x_train))
-    model.compile(optimizer=optimizer)
+    options = variant_options(method, changes, config, len(x_train))
     start = time.perf_counter()
-    history = model.fit(x_train, batch_size=config.batch_size, epochs=config.epochs,
-                        shuffle=True, verbose=0).history
+    model, history = train_method(config, x_train, verbose=0, **options)
     seconds = time.perf_counter() - start
+    history = history.history
     accuracy = knn_accuracy(extract_features(model.encoder, x_train, verbose=0), y_train,
                             extract_features(model.encoder, x_test, verbose=0), y_test,
                             k=config.knn_k)
