@@ -80,7 +80,8 @@ class _FunctionLoss(keras.losses.Loss):
     which reduces them with the sample weights, as `compile()` does with a function."""
 
     def __init__(self, function):
-        super().__init__(name=getattr(function, "__name__", None))
+        # A fixed name: the function's own may not be a valid TensorFlow scope ("<lambda>").
+        super().__init__(name="pretext_loss")
         self.function = function
 
     def call(self, y_true, y_pred):
