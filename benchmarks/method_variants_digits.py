@@ -16,7 +16,9 @@ the VARIANT names, joined by `+`:
 - `small_heads`: projector 256 -> 256 and predictor 64 -> 256 (the defaults are 512 wide);
 - `keys_inference`: MoCo only, `MoCo(key_encoder_training=False)`: the key encoder runs in
   inference mode (its moving BatchNorm statistics), so the keys carry no statistics of the
-  batch the queries share.
+  batch the queries share;
+- `raw_pixels`: the encoder without the preset's per-image standardization (the setting
+  of the comparison before 2026-12-01; records without `standardize_images` are of it).
 
 The training is the main job's own, `ssl_keras.experiments.train_method`; the changes are
 its arguments (`optimizer=`, `projector=`, `predictor=`, `key_encoder_training=`). Each run
@@ -38,7 +40,7 @@ import keras
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS_DIR, machine  # noqa: E402
 
-VARIANTS = ("default", "sgd", "bn_output", "small_heads", "keys_inference")
+VARIANTS = ("default", "sgd", "bn_output", "small_heads", "keys_inference", "raw_pixels")
 
 
 def _head(hidden, output_dim, batch_norm_output, name):
@@ -74,21 +76,26 @@ def variant_options(method: str, changes: set[str], config, num_train: int) -> d
 
 
 def run(method: str, changes: set[str], epochs: int | None = None) -> dict:
-    from ssl_keras.evaluation import extract_features, knn_accuracy
+    from ssl_keras.evaluation import extract_features, knn_accuracy, linear_probe
     from ssl_keras.experiments.pretrain import config_for, load_data, train_method
 
-    config = config_for("digits", method=method, epochs=epochs)
+    config = config_for("digits", method=method, epochs=epochs,
+                        standardize_images=False if "raw_pixels" in changes else None)
     ((x_train, y_train), (x_test, y_test)), _ = load_data(config)
     options = variant_options(method, changes, config, len(x_train))
     start = time.perf_counter()
     model, history = train_method(config, x_train, verbose=0, **options)
     seconds = time.perf_counter() - start
     history = history.history
-    accuracy = knn_accuracy(extract_features(model.encoder, x_train, verbose=0), y_train,
-                            extract_features(model.encoder, x_test, verbose=0), y_test,
-                            k=config.knn_k)
+    train = extract_features(model.encoder, x_train, verbose=0)
+    test = extract_features(model.encoder, x_test, verbose=0)
+    accuracy = knn_accuracy(train, y_train, test, y_test, k=config.knn_k)
+    probe = linear_probe(train, y_train, test, y_test, num_classes=10,
+                         epochs=config.probe_epochs, seed=config.seed, verbose=0)
     return {"method": method, "variant": "+".join(sorted(changes)), "epochs": config.epochs,
+            "standardize_images": config.standardize_images,
             "knn_accuracy": round(float(accuracy), 4),
+            "linear_probe_accuracy": round(float(probe.accuracy), 4),
             "embedding_std": round(float(history["embedding_std"][-1]), 4),
             "ssl_loss": round(float(history["ssl_loss"][-1]), 4),
             "train_time_s": round(seconds, 1)}
