@@ -79,7 +79,8 @@ def _random_init(ablations, budget, x_train, y_train, x_test, y_test, seed) -> d
     if budget.train_limit is not None:
         x_train, y_train = x_train[:budget.train_limit], y_train[:budget.train_limit]
     model = ablations.build_model(ablations.LOSS_TABLE[0], x_train.shape[1:],
-                                  width=budget.width, seed=seed)
+                                  width=budget.width, seed=seed,
+                                  standardize=budget.standardize)
     model.build((None, *x_train.shape[1:]))
     train = extract_features(model.encoder, x_train, verbose=0)
     test = extract_features(model.encoder, x_test, verbose=0)

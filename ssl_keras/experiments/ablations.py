@@ -15,6 +15,14 @@ sizes of tens to a few hundred rather than 256-8192, no LARS, and one seed. The 
 and margin-triplet losses average over all negatives without the semi-hard negative
 mining of Table 2's right-hand column. Expect the paper's orderings to show only where
 the effects are large.
+
+The encoder standardizes each image to zero mean and unit variance first
+(`small_cnn_encoder(standardize=True)`, on by default): the embedded digits draw a
+background and stroke gray level per image, and without it the encoders learn those gray
+levels instead of the digits' shapes (at this budget every trained encoder then ended below
+the untrained one by kNN). MoCo's queue holds 128 keys, at most an eighth of the 1,258
+training digits (the cap of the jobs' `method_options`): a queue that holds most of the
+training set gives nearly every query a key of its own image among its negatives.
 """
 
 from __future__ import annotations
@@ -48,7 +56,9 @@ class AblationSetting:
         head: the projection head `g`: `"none"` (identity), `"linear"` (one Dense) or
             `"mlp"` (Dense-BN-ReLU-Dense, SimCLR's).
         batch_size: images per batch (two views each).
-        queue_size: MoCo's number of negatives (ignored by SimCLR).
+        queue_size: MoCo's number of negatives (ignored by SimCLR); keep it at most an
+            eighth of the training set, so that few queries meet a key of their own image
+            among the negatives.
     """
 
     label: str
@@ -58,7 +68,7 @@ class AblationSetting:
     temperature: float = 0.2
     head: str = "mlp"
     batch_size: int = 128
-    queue_size: int = 1024
+    queue_size: int = 128
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -95,10 +105,13 @@ HEAD_FIGURE = tuple(AblationSetting(f"{head} head", head=head) for head in HEADS
 # Figure 9: the batch size (same number of epochs, hence fewer steps for larger batches).
 BATCH_SIZE_FIGURE = tuple(AblationSetting(f"batch {size}", batch_size=size)
                           for size in (32, 128, 512))
-# MoCo's queue decouples the number of negatives from the batch size.
+# MoCo's queue decouples the number of negatives from the batch size. 128 keys: at most an
+# eighth of the 1,258 training digits (1,258 // 8 = 157), a multiple of the batch.
+MOCO_QUEUE_SIZE = 128
 MOCO_VS_SIMCLR = (
     AblationSetting("SimCLR, batch 32", batch_size=32),
-    AblationSetting("MoCo, batch 32, queue 1024", method="moco", batch_size=32),
+    AblationSetting(f"MoCo, batch 32, queue {MOCO_QUEUE_SIZE}", method="moco", batch_size=32,
+                    queue_size=MOCO_QUEUE_SIZE),
 )
 ABLATIONS = {
     "loss": LOSS_TABLE,
@@ -124,18 +137,22 @@ def projection_head(kind: str, hidden_dim: int = 128, output_dim: int = 64):
 
 
 def build_model(setting: AblationSetting, input_shape, width: int = 16,
-                crop_min_scale: float = 0.3, seed: int = 0):
+                crop_min_scale: float = 0.3, seed: int = 0, standardize: bool = True):
     """The SimCLR (or MoCo) model of `setting`, with a fresh small CNN seeded by `seed`.
 
     The random state is reset to `seed` first, so every setting starts from the same
-    encoder weights.
+    encoder weights. With `standardize` (default) the encoder standardizes each image to
+    zero mean and unit variance before its first convolution
+    (`small_cnn_encoder(standardize=True)`): the embedded digits draw a background and
+    stroke gray level per image, which the encoders otherwise learn instead of the shapes.
     """
     from ssl_keras.layers import SimCLRAugmentation
     from ssl_keras.models import MoCo, SimCLR, small_cnn_encoder
 
     keras.utils.set_random_seed(seed)
     input_shape = tuple(input_shape)
-    encoder = small_cnn_encoder(input_shape=input_shape, width=width, output_dim=8 * width)
+    encoder = small_cnn_encoder(input_shape=input_shape, width=width, output_dim=8 * width,
+                                standardize=standardize)
     augmentation = SimCLRAugmentation(preset="cifar", height=input_shape[0],
                                       width=input_shape[1], crop_scale=(crop_min_scale, 1.0),
                                       seed=seed)
@@ -161,6 +178,7 @@ def run_ablation(
     projection_features: bool = False,
     crop_min_scale: float = 0.3,
     seed: int = 0,
+    standardize: bool = True,
     verbose=0,
     jit_compile="auto",
     cache: dict | None = None,
@@ -183,6 +201,7 @@ def run_ablation(
         projection_features: also judge the projection head's output `g(h)` (Figure 8).
         crop_min_scale: smallest crop area fraction of the augmentation.
         seed: seed of the initial weights, the augmentation and the probe.
+        standardize: standardize each image in the encoder (`build_model`).
         verbose: `fit`'s verbosity.
         jit_compile: passed to `compile`.
         cache: a dict shared between calls: a setting identical to one already run (all
@@ -201,7 +220,7 @@ def run_ablation(
 
     rows = []
     budget = (len(x_train), epochs, width, learning_rate, probe_epochs, knn_k, crop_min_scale,
-              seed)
+              seed, standardize)
     for setting in settings:
         key = None
         if cache is not None:
@@ -212,7 +231,7 @@ def run_ablation(
                 continue
         started = time.perf_counter()
         model = build_model(setting, x_train.shape[1:], width=width,
-                            crop_min_scale=crop_min_scale, seed=seed)
+                            crop_min_scale=crop_min_scale, seed=seed, standardize=standardize)
         config = PretrainConfig(batch_size=setting.batch_size, epochs=epochs,
                                 learning_rate=learning_rate)
         model.compile(optimizer=make_optimizer(config, len(x_train)), jit_compile=jit_compile)
@@ -249,6 +268,8 @@ class AblationBudget:
         epochs, width, probe_epochs: passed to `run_ablation`.
         train_limit: use at most this many training images (None: all).
         settings_per_ablation: run only the first settings of each ablation (None: all).
+        standardize: standardize each image in the encoder (`build_model`; on by default,
+            see the module's docstring).
     """
 
     epochs: int = 10
@@ -256,6 +277,7 @@ class AblationBudget:
     probe_epochs: int = 30
     train_limit: int | None = None
     settings_per_ablation: int | None = None
+    standardize: bool = True
 
     def run(self, settings, x_train, y_train, x_test, y_test, **kwargs) -> list[dict]:
         """`run_ablation` of (the first `settings_per_ablation` of) `settings`."""
@@ -263,7 +285,8 @@ class AblationBudget:
             x_train, y_train = x_train[:self.train_limit], y_train[:self.train_limit]
         return run_ablation(tuple(settings)[:self.settings_per_ablation], x_train, y_train,
                             x_test, y_test, epochs=self.epochs, width=self.width,
-                            probe_epochs=self.probe_epochs, **kwargs)
+                            probe_epochs=self.probe_epochs, standardize=self.standardize,
+                            **kwargs)
 
 
 BUDGET = AblationBudget()

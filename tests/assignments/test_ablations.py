@@ -209,6 +209,38 @@ def test_models_heads_and_table_without_training():
     assert lines[3].split() == ["b", "100.0%", "-"]
 
 
+def test_encoder_ignores_each_images_gray_levels():
+    # The digits draw a background and stroke gray level per image; with per-image
+    # standardization (the default) an affine change of the gray levels, x -> a x + b with
+    # a > 0, leaves the features unchanged; without it, it does not.
+    from ssl_keras.experiments import ablations
+
+    rng = np.random.default_rng(0)
+    images = rng.uniform(40.0, 120.0, (2, 16, 16, 3)).astype("float32")
+    brighter = 2.0 * images + 10.0
+    setting = ablations.AblationSetting("x")
+    for standardize, unchanged in ((True, True), (False, False)):
+        encoder = ablations.build_model(setting, (16, 16, 3), width=2,
+                                        standardize=standardize).encoder
+        features = [keras.ops.convert_to_numpy(encoder(x, training=False))
+                    for x in (images, brighter)]
+        assert np.allclose(*features, rtol=1e-3, atol=1e-4) == unchanged
+    assert ablations.BUDGET.standardize and ablations.FAST_BUDGET.standardize
+
+
+def test_moco_queue_holds_at_most_an_eighth_of_the_digits():
+    import ssl_keras
+    from ssl_keras.experiments import ablations
+
+    (x_train, _), _ = ssl_keras.load_digits()
+    moco = [s for s in ablations.MOCO_VS_SIMCLR if s.method == "moco"]
+    assert len(moco) == 1
+    assert moco[0].batch_size <= moco[0].queue_size <= len(x_train) // 8
+    assert f"queue {moco[0].queue_size}" in moco[0].label
+    model = ablations.build_model(moco[0], x_train.shape[1:], width=2)
+    assert model.queue_size == moco[0].queue_size
+
+
 @pytest.mark.slow
 def test_run_ablation_rows_cache_and_identity_head():
     from ssl_keras.experiments import ablations
