@@ -5,10 +5,13 @@ torch backends (pick one with `KERAS_BACKEND`).
 
 Subpackages: `ssl_keras.ops` (similarities, temperature softmax), `ssl_keras.losses`
 (NT-Xent and relatives), `ssl_keras.layers` (SimCLR augmentations, projection head),
-`ssl_keras.models` (encoders, SimCLR), `ssl_keras.evaluation` (features, linear probe,
-kNN, plots), `ssl_keras.data` (CIFAR-10, the embedded digits dataset), `ssl_keras.clip`
-(offline mini-CLIP), `ssl_keras.foundation` (MAE, DINOv2/ViT attention and PCA tools),
-`ssl_keras.pretext` (rotation, jigsaw, colorization), `ssl_keras.callbacks` (kNN monitor),
+`ssl_keras.models` (encoders and every trainable model: SimCLR, MoCo, BYOL, SimSiam,
+Barlow Twins, VICReg, the MAE, the mini-CLIP, the pretext-task models),
+`ssl_keras.evaluation` (features, linear probe, kNN, plots), `ssl_keras.data` (CIFAR-10,
+the embedded digits dataset), `ssl_keras.clip` (captions, tokenizer, zero-shot
+classifier), `ssl_keras.foundation` (patches, ViT layers, DINOv2/ViT attention and PCA
+tools), `ssl_keras.pretext` (rotation, jigsaw, colorization batches, tasks of one's own);
+the last three also re-export their models; `ssl_keras.callbacks` (kNN monitor),
 `ssl_keras.optimizers` (LARS), `ssl_keras.experiments` (the jobs:
 the main job's pretraining and the pretext comparison).
 """

@@ -9,6 +9,7 @@ CLIP, a frozen sentence encoder) is `CLIPZeroShotClassifier` (a Python object, n
 trainable model; also reachable as `ssl_keras.models.CLIPZeroShotClassifier`).
 """
 
+from ssl_keras._lazy import lazy_attributes
 from ssl_keras.clip.captions import (
     DIGIT_NUMERALS,
     DIGIT_WORDS,
@@ -30,16 +31,9 @@ from ssl_keras.clip.zero_shot import CLIPZeroShotClassifier, keras_hub_clip_enco
 # The mini-CLIP is a trainable model, at home in `ssl_keras.models`; its names are also
 # reachable here, looked up on first use (it imports this package's tokenizer, so an import
 # at the top would be circular).
-_MODELS = ("MiniCLIP", "train_mini_clip")
-
-
-def __getattr__(name):
-    if name in _MODELS:
-        from ssl_keras.models import mini_clip
-
-        return getattr(mini_clip, name)
-    raise AttributeError(f"module 'ssl_keras.clip' has no attribute {name!r}")
-
+__getattr__ = lazy_attributes(__name__, {
+    name: "ssl_keras.models.mini_clip" for name in ("MiniCLIP", "train_mini_clip")
+})
 
 __all__ = [
     "CLIPZeroShotClassifier",

@@ -17,6 +17,7 @@
   `plot_attention_comparison`.
 """
 
+from ssl_keras._lazy import lazy_attributes
 from ssl_keras.foundation.attention import (
     attention_mass_inside,
     attention_scores,
@@ -64,16 +65,10 @@ from ssl_keras.foundation.vit_layers import (
 # The masked autoencoder is a trainable model, at home in `ssl_keras.models`; its names are
 # also reachable here, looked up on first use (it imports this package's patches and ViT
 # layers, so an import at the top would be circular).
-_MODELS = ("MaskedAutoencoder", "masked_patch_loss", "patch_targets")
-
-
-def __getattr__(name):
-    if name in _MODELS:
-        from ssl_keras.models import masked_autoencoder
-
-        return getattr(masked_autoencoder, name)
-    raise AttributeError(f"module 'ssl_keras.foundation' has no attribute {name!r}")
-
+__getattr__ = lazy_attributes(__name__, {
+    name: "ssl_keras.models.masked_autoencoder"
+    for name in ("MaskedAutoencoder", "masked_patch_loss", "patch_targets")
+})
 
 __all__ = [
     "IMAGENET_MEAN",

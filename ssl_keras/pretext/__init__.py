@@ -21,6 +21,7 @@ Example:
 >>> model.fit(x, y, epochs=10)  # doctest: +SKIP
 """
 
+from ssl_keras._lazy import lazy_attributes
 from ssl_keras.pretext.colorization import (
     LUMA_WEIGHTS,
     Colorization,
@@ -51,22 +52,11 @@ from ssl_keras.pretext.rotation import (
 # The comparison is an experiment job whose home is `ssl_keras.experiments`; its names are
 # also reachable here, looked up on first use (the job imports the tasks above, so an
 # import at the top would be circular).
-_COMPARISON = (
-    "COURSE_CIFAR10_REFERENCE",
-    "METHODS",
-    "compare_pretext_tasks",
-    "format_comparison_table",
-    "plot_comparison",
-)
-
-
-def __getattr__(name):
-    if name in _COMPARISON:
-        from ssl_keras.experiments import pretext_comparison
-
-        return getattr(pretext_comparison, name)
-    raise AttributeError(f"module 'ssl_keras.pretext' has no attribute {name!r}")
-
+__getattr__ = lazy_attributes(__name__, {
+    name: "ssl_keras.experiments.pretext_comparison"
+    for name in ("COURSE_CIFAR10_REFERENCE", "METHODS", "compare_pretext_tasks",
+                 "format_comparison_table", "plot_comparison")
+})
 
 __all__ = [
     "COURSE_CIFAR10_REFERENCE",
