@@ -29,9 +29,13 @@ from notebook_builder import (  # noqa: E402
 )
 from notebook_builder import written_answer as answer  # noqa: E402
 
+from ssl_keras.experiments import ablations  # noqa: E402
+
 NAME = "ablations"
 RESULT = "ablations_digits_jax.json"
 measured.COMMANDS.setdefault(RESULT, "KERAS_BACKEND=jax nice python benchmarks/ablations_digits.py")
+QUEUE = str(ablations.MOCO_QUEUE_SIZE)
+MOMENTUM = f"{ablations.MOCO_VS_SIMCLR[1].momentum:g}"
 COLUMNS = {"head": ("linear_probe", "linear_probe_projection", "knn", "knn_projection")}
 
 
@@ -90,12 +94,28 @@ def measured_block(ablation: str) -> str:
     """The measured table with its caption, indented like the builder's cell text."""
     text = ("**Measured** (the full budget, not FAST; " + where() + "):\n\n" + table(ablation)
             + "\n\nThe first row is the same encoder never trained: at this small budget "
-            "several settings end below it, so compare every row with it before comparing "
+            "a setting can end below it, so compare every row with it before comparing "
             "rows with each other. Other backends and machines draw other random numbers: "
             "expect a few "
             "points apart. With `SSL_KERAS_FAST=1` only the first setting runs, on 256 "
             "images for one epoch: its numbers mean nothing.")
     return text.replace("\n", "\n        ")
+
+
+def floor(column: str = "linear_probe") -> str:
+    """The untrained encoder's accuracy in the measured run, as text."""
+    record = _record().get("random_init")
+    return measured.percent(record[column]) if record else "(not measured)"
+
+
+def moco_steps() -> str:
+    """MoCo's optimiser steps in the measured run (1,258 digits at batch 32), as text."""
+    return str(-(-1258 // 32) * _record()["budget"]["epochs"])
+
+
+def moco_drift(momentum: str) -> str:
+    """How far a moving average of `momentum` moves in `moco_steps()` steps: 1 - m^steps."""
+    return f"{100 * (1 - float(momentum) ** int(moco_steps())):.0f}%"
 
 
 def build_cells() -> list[dict]:
@@ -127,7 +147,11 @@ def build_cells() -> list[dict]:
         **Data and budget.** The embedded digits (`ssl_keras.load_digits()`: 1,258 training
         and 539 test images of 16x16 pixels, no download). Every setting pretrains the same
         small CNN from the same initial weights, then a linear probe and a kNN classifier
-        judge its frozen features $h$. The five ablations took """ + minutes() + r""" minutes
+        judge its frozen features $h$. The encoder first standardizes each image to zero
+        mean and unit variance (`small_cnn_encoder(standardize=True)`): the digits are
+        drawn with a background and a stroke gray level chosen per image, and without it
+        the encoders learn those gray levels, which the augmentations leave in both views,
+        instead of the digits' shapes. The five ablations took """ + minutes() + r""" minutes
         on a shared 2-core CPU (one setting after another; a laptop is faster);
         `SSL_KERAS_FAST=1` runs only the first setting
         of each ablation at toy size in a couple of minutes (what CI and the autograder do):
@@ -401,9 +425,17 @@ def build_cells() -> list[dict]:
         markdown(r"""
         ## 6. MoCo against SimCLR (1 P)
 
-        `ssl_keras.MoCo` keeps a queue of 1024 keys from a momentum encoder (an exponential
-        moving average of the encoder, $m = 0.999$): each anchor has 1024 negatives even
-        with a batch of 32. Both runs use batch 32, the MLP head and $\tau = 0.2$.
+        `ssl_keras.MoCo` keeps a queue of """ + QUEUE + r""" keys from a momentum encoder
+        (an exponential moving average of the encoder, $m = """ + MOMENTUM + r"""$): each
+        anchor has """ + QUEUE + r""" negatives even with a batch of 32, against 62 for
+        SimCLR. Both runs use batch 32, the MLP head and $\tau = 0.2$. The queue is kept at
+        most an eighth of the 1,258 training images: a queue that holds most of them gives
+        nearly every query a key of its own image (another augmentation of it, from an
+        older encoder) among its negatives. The momentum is """ + MOMENTUM + r""" rather
+        than MoCo's 0.999, which is made for 100,000+ steps: over the """ + moco_steps()
+        + r""" steps of this run 0.999 would move the key encoder only """
+        + moco_drift("0.999") + r""" of the way from its initial weights to the encoder's
+        (""" + MOMENTUM + ": " + moco_drift(MOMENTUM) + r""").
 
         The paper (MoCo v2, Table 2 of Chen et al. 2020b; ImageNet, 200 epochs, batch 256):
         MoCo v2 67.5% against SimCLR 61.9% at batch 256 and 66.6% at batch 8192.
@@ -424,9 +456,12 @@ def build_cells() -> list[dict]:
         """),
         answer("moco_question", 1, r"""
         Measured at batch 32: SimCLR """ + value("moco", "SimCLR, batch 32") + r""", MoCo """
-        + value("moco", "MoCo, batch 32, queue 1024") + r""". A good answer reads the
-        comparison (on this budget the queue's keys come from a momentum encoder that moves
-        slowly, and 1024 keys are most of the 1258 images: many are false negatives) and
+        + value("moco", ablations.MOCO_VS_SIMCLR[1].label) + r""" by linear probe; kNN """
+        + value("moco", "SimCLR, batch 32", "knn") + " and "
+        + value("moco", ablations.MOCO_VS_SIMCLR[1].label, "knn") + r""", the untrained
+        encoder """ + floor("knn") + r""". A good answer reads the comparison against the
+        untrained encoder (more negatives per anchor, """ + QUEUE + r""" against 62, but keys
+        from an encoder that lags behind the query encoder, on a short run) and
         explains the momentum encoder: keys in the queue were computed many steps ago; if
         they came from the rapidly changing query encoder they would be inconsistent with
         each other and with the current queries (the network could tell old keys from new

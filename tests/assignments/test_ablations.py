@@ -228,7 +228,7 @@ def test_encoder_ignores_each_images_gray_levels():
     assert ablations.BUDGET.standardize and ablations.FAST_BUDGET.standardize
 
 
-def test_moco_queue_holds_at_most_an_eighth_of_the_digits():
+def test_moco_queue_and_momentum_fit_the_digits():
     import ssl_keras
     from ssl_keras.experiments import ablations
 
@@ -238,7 +238,11 @@ def test_moco_queue_holds_at_most_an_eighth_of_the_digits():
     assert moco[0].batch_size <= moco[0].queue_size <= len(x_train) // 8
     assert f"queue {moco[0].queue_size}" in moco[0].label
     model = ablations.build_model(moco[0], x_train.shape[1:], width=2)
-    assert model.queue_size == moco[0].queue_size
+    assert model.queue_size == moco[0].queue_size and model.momentum == moco[0].momentum
+    # The key encoder, an exponential moving average, should move most of the way from its
+    # initial weights within the budget's steps: 1 - m^steps > 0.9.
+    steps = -(-len(x_train) // moco[0].batch_size) * ablations.BUDGET.epochs
+    assert 1 - moco[0].momentum ** steps > 0.9
 
 
 @pytest.mark.slow
