@@ -120,7 +120,7 @@ def main(argv=None):
         x_train, batch_size=args.batch_size, epochs=args.epochs, callbacks=[budget], verbose=2
     )
     train_seconds = time.perf_counter() - start
-    test_loss = float(model.evaluate(x_test, batch_size=256, verbose=0))
+    test_loss = float(model.evaluate(x_test, batch_size=256, verbose=0, return_dict=True)["loss"])
     pretrained = evaluate(model, x_train, y_train, x_test, y_test, args.seed)
     plot_mae_reconstructions(model, x_test[:8], path=args.plot)
 
