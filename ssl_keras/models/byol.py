@@ -6,10 +6,10 @@ from keras import ops
 from ssl_keras.layers.projection_head import ProjectionHead
 from ssl_keras.losses.negative_cosine_similarity import negative_cosine_similarity
 from ssl_keras.models.momentum import (
+    build_target_network,
     check_momentum,
     clone_layer,
     cosine_momentum,
-    initialize_target,
     momentum_update,
     paired_trainable_weights,
 )
@@ -103,6 +103,7 @@ class BYOL(SelfSupervisedModel):
     """
 
     serialized_layers = ("projector", "predictor")
+    config_arguments = ("base_momentum", "total_steps")
 
     def __init__(
         self,
@@ -132,14 +133,11 @@ class BYOL(SelfSupervisedModel):
 
     def build_heads(self, image_shape, feature_shape):
         build_chain([self.projector, self.predictor], feature_shape)
-        if not self.target_encoder.built:
-            self.target_encoder.build(image_shape)
-        build_chain(
-            [self.target_projector], self.encoder_output_shape(image_shape, self.target_encoder)
-        )
-        initialize_target(
-            self.target_encoder.weights + self.target_projector.weights,
-            self.encoder.weights + self.projector.weights,
+        build_target_network(
+            self,
+            (self.encoder, self.projector),
+            (self.target_encoder, self.target_projector),
+            image_shape,
         )
         self.momentum_step = self.add_weight(
             shape=(), initializer="zeros", dtype="int32", trainable=False, name="momentum_step"
@@ -184,8 +182,3 @@ class BYOL(SelfSupervisedModel):
         return (2.0 + 2.0 * negative_cosine_similarity(p_a, target_b)) + (
             2.0 + 2.0 * negative_cosine_similarity(p_b, target_a)
         )
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"base_momentum": self.base_momentum, "total_steps": self.total_steps})
-        return config

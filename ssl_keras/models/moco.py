@@ -8,11 +8,11 @@ from ssl_keras.distributed.collectives import replica_context
 from ssl_keras.layers.projection_head import ProjectionHead
 from ssl_keras.losses.info_nce import info_nce, info_nce_logits
 from ssl_keras.models.momentum import (
+    build_target_network,
     check_momentum,
     clone_layer,
-    initialize_target,
     momentum_update,
-    paired_trainable_weights,
+    paired_weights,
 )
 from ssl_keras.models.self_supervised_model import SelfSupervisedModel, build_chain
 from ssl_keras.ops.similarity import l2_normalize
@@ -44,9 +44,11 @@ class MoCo(SelfSupervisedModel):
     Design notes and departures from the paper:
     - The momentum encoder is a clone of `encoder` and `projection_head`
       (`keras.models.clone_model`, or `from_config` for a layer) and starts as an exact
-      copy of them. Its weights are all non-trainable. The momentum average covers the
-      query side's trainable weights (MoCo's "parameters"); non-trainable state such as
-      BatchNorm moving statistics is the key encoder's own, as MoCo's buffers are.
+      copy of them. Its weights are all non-trainable. With `key_encoder_training=True`
+      (default) the momentum average covers the query side's trainable weights (MoCo's
+      "parameters", `encoder_q.parameters()` in its code); the BatchNorm moving
+      statistics are the key encoder's own, updated by its training-mode passes on the
+      keys, as MoCo's buffers are (its code neither averages nor copies them).
     - In `fit` the key encoder runs in training mode, as in MoCo's code (BatchNorm
       normalises the key batch with its own statistics); in `evaluate`/`predict` both
       encoders run in inference mode. MoCo adds "shuffling BN" across GPUs against a
@@ -54,9 +56,12 @@ class MoCo(SelfSupervisedModel):
       (single device). With an encoder without BatchNorm this does not arise.
       `key_encoder_training=False` is another way to stop the leak: the key encoder and
       head always run in inference mode, so BatchNorm normalises the keys with the key
-      encoder's moving statistics. Those are never updated then (the momentum average
-      covers trainable weights only, and inference-mode passes leave them as they are):
-      they keep the values copied from the query encoder when the model was built.
+      encoder's moving statistics. Inference-mode passes never update them, so the
+      momentum average then covers them too: `s_k <- m s_k + (1 - m) s_q` for the
+      moving mean and variance, with the same momentum as the weights, from the query
+      encoder's (moved by its training-mode passes). The key encoder's statistics thus
+      follow its weights, which are averaged the same way; without this they would keep
+      the values copied at build time. (A departure: MoCo's code has no such mode.)
     - The loss is MoCo v2's asymmetric one (queries from the first view, keys from the
       second). The queue starts as random unit vectors, as in MoCo's code. The pointer
       wraps around, so the queue size need not be a multiple of the batch size.
@@ -118,6 +123,7 @@ class MoCo(SelfSupervisedModel):
     """
 
     serialized_layers = ("projection_head",)
+    config_arguments = ("queue_size", "momentum", "temperature", "seed", "key_encoder_training")
     view_names = ("view_q", "view_k")
     feature_keys = ("h_q",)
     embedding_keys = ("z_q",)
@@ -166,13 +172,12 @@ class MoCo(SelfSupervisedModel):
         projection_shape = build_chain([self.projection_head], feature_shape)
         if not self.momentum_encoder.built:
             self.momentum_encoder.build(image_shape)
-        build_chain(
-            [self.momentum_projection_head],
-            self.encoder_output_shape(image_shape, self.momentum_encoder),
+        build_target_network(
+            self,
+            (self.encoder, self.projection_head),
+            (self.momentum_encoder, self.momentum_projection_head),
+            image_shape,
         )
-        online = self.encoder.weights + self.projection_head.weights
-        target = self.momentum_encoder.weights + self.momentum_projection_head.weights
-        initialize_target(target, online)
         seed = self.seed
 
         def unit_rows(shape, dtype=None):
@@ -195,11 +200,13 @@ class MoCo(SelfSupervisedModel):
 
         Called at the start of each training step by `call(..., training=True)`, before
         the keys are computed, as in MoCo's Algorithm 1. No gradient flows through it.
-        Non-trainable weights (BatchNorm moving statistics) are left to the key encoder.
+        With `key_encoder_training=False` the BatchNorm moving statistics are averaged
+        the same way (see the design notes); otherwise they are the key encoder's own.
         """
-        target, online = paired_trainable_weights(
+        target, online = paired_weights(
             (self.encoder, self.projection_head),
             (self.momentum_encoder, self.momentum_projection_head),
+            include_statistics=not self.key_encoder_training,
         )
         momentum_update(target, online, self.momentum)
 
@@ -258,16 +265,3 @@ class MoCo(SelfSupervisedModel):
         if training:
             self.enqueue(keys)
         return loss
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "queue_size": self.queue_size,
-                "momentum": self.momentum,
-                "temperature": self.temperature,
-                "seed": self.seed,
-                "key_encoder_training": self.key_encoder_training,
-            }
-        )
-        return config

@@ -9,6 +9,7 @@ import math
 import keras
 from keras import ops
 
+from ssl_keras.models.pretraining_model import build_chain
 from ssl_keras.validation import check_probability
 
 
@@ -55,8 +56,9 @@ def momentum_update(target_weights, online_weights, momentum) -> None:
     The exponential moving average of MoCo (`theta_k <- m theta_k + (1 - m) theta_q`) and
     BYOL (`xi <- tau xi + (1 - tau) theta`). No gradient flows through it. `momentum` may
     be a float or a scalar tensor (e.g. `cosine_momentum(step, ...)` inside a jit-compiled
-    step). Pass only the weights to average: MoCo and BYOL average the trainable weights
-    and leave the target's BatchNorm statistics to its own forward passes.
+    step). Pass only the weights to average (`paired_weights` chooses them): BYOL and
+    MoCo average the trainable weights; MoCo with `key_encoder_training=False` the
+    BatchNorm moving statistics too.
 
     Args:
         target_weights: the target's variables, updated in place.
@@ -98,13 +100,44 @@ def cosine_momentum(step, total_steps: int, base_momentum: float):
     return 1.0 - (1.0 - base_momentum) * cosine
 
 
-def paired_trainable_weights(online_layers, target_layers):
-    """`(target_weights, online_weights)` of the online weights that are trainable.
+def build_target_network(model, online_layers, target_layers, image_shape) -> None:
+    """Builds the target network and copies the online weights into it (`initialize_target`).
+
+    `target_layers` is `(target_encoder, *target_heads)`, clones of `online_layers`
+    (already built): the encoder is built on `image_shape`, the heads chained after its
+    features (`model.encoder_output_shape`). MoCo's key encoder and BYOL's target network.
+    """
+    target_encoder, *target_heads = target_layers
+    if not target_encoder.built:
+        target_encoder.build(image_shape)
+    build_chain(target_heads, model.encoder_output_shape(image_shape, target_encoder))
+    initialize_target(
+        [w for layer in target_layers for w in layer.weights],
+        [w for layer in online_layers for w in layer.weights],
+    )
+
+
+def paired_weights(online_layers, target_layers, include_statistics: bool = False):
+    """`(target_weights, online_weights)`: the weights the momentum average covers.
 
     The layers' `weights` are paired in order (a clone lists its weights in the same
-    order); non-trainable online weights (BatchNorm moving statistics) are left out.
+    order). The pairs kept are those whose online weight is trainable and, with
+    `include_statistics`, also the floating-point non-trainable ones (BatchNorm moving
+    mean and variance); left out otherwise.
     """
     online = [w for layer in online_layers for w in layer.weights]
     target = [w for layer in target_layers for w in layer.weights]
-    pairs = [(t, o) for t, o in zip(target, online) if o.trainable]
+    pairs = [
+        (t, o)
+        for t, o in zip(target, online)
+        if o.trainable or (include_statistics and keras.backend.is_float_dtype(o.dtype))
+    ]
     return [t for t, _ in pairs], [o for _, o in pairs]
+
+
+def paired_trainable_weights(online_layers, target_layers):
+    """`(target_weights, online_weights)` of the online weights that are trainable.
+
+    `paired_weights` without the non-trainable weights (BatchNorm moving statistics).
+    """
+    return paired_weights(online_layers, target_layers, include_statistics=False)

@@ -175,7 +175,7 @@ def test_get_config_and_save_round_trip(tmp_path):
     )
 
 
-def test_key_encoder_in_inference_mode_uses_its_moving_statistics():
+def test_key_encoder_in_inference_mode_uses_and_averages_its_moving_statistics():
     model = MoCo(toy_encoder(output_dim=8),
                  projection_head=ProjectionHead(hidden_dims=(10,), output_dim=DIM,
                                                 use_batch_norm=False),
@@ -190,17 +190,32 @@ def test_key_encoder_in_inference_mode_uses_its_moving_statistics():
     assert len(statistics) == 2
     for variable in statistics:
         variable.assign(np.full(variable.shape, 3.0 if "variance" in variable.path else 0.5))
-    frozen = weights(statistics)
     view_a, view_b = view_pair(8, seed=2)
     keys = to_numpy(model((view_a, view_b), training=True)["z_k"])
     # The call applied the momentum update first; the keys are the key encoder's
     # inference-mode output, not its batch-statistics output.
     inference = model.momentum_projection_head(model.momentum_encoder(view_b, training=False))
     np.testing.assert_allclose(keys, to_numpy(inference), rtol=1e-5, atol=1e-6)
+    # One fit step: the key encoder's moving statistics are averaged from the query's
+    # with the momentum, like the weights: s_k <- m s_k + (1 - m) s_q (NumPy oracle),
+    # with the query's values from before the step (the update comes first).
+    query_statistics = [v for v in model.encoder.weights if "moving" in v.path]
+    assert len(query_statistics) == 2
+    key_before, query_before = weights(statistics), weights(query_statistics)
+    query_first = query_before
     images, _ = tiny_images(16, seed=0)
-    model.fit(images, batch_size=8, epochs=1, verbose=0)
-    for before, after in zip(frozen, weights(statistics)):
-        np.testing.assert_array_equal(before, after)  # inference-mode passes update nothing
+    model.fit(images[:8], batch_size=8, epochs=1, verbose=0)
+    for k_before, q_before, after in zip(key_before, query_before, weights(statistics)):
+        assert not np.allclose(k_before, q_before)
+        expected = 0.5 * k_before.astype("float64") + 0.5 * q_before.astype("float64")
+        np.testing.assert_allclose(after, expected, rtol=1e-5, atol=1e-6)
+    # The query's own statistics moved in its training-mode pass; the next step averages
+    # the moved values.
+    key_before, query_before = weights(statistics), weights(query_statistics)
+    assert not all(np.allclose(a, b) for a, b in zip(query_before, query_first))
+    model.fit(images[8:], batch_size=8, epochs=1, verbose=0)
+    for k_before, q_before, after in zip(key_before, query_before, weights(statistics)):
+        np.testing.assert_allclose(after, 0.5 * k_before + 0.5 * q_before, rtol=1e-5, atol=1e-6)
     batch_mode = model.momentum_projection_head(model.momentum_encoder(view_b, training=True))
     inference = model.momentum_projection_head(model.momentum_encoder(view_b, training=False))
     assert not np.allclose(to_numpy(batch_mode), to_numpy(inference), atol=1e-3)

@@ -12,6 +12,7 @@ from ssl_keras.models.momentum import (
     initialize_target,
     momentum_update,
     paired_trainable_weights,
+    paired_weights,
 )
 from tests.models.helpers import to_numpy
 
@@ -62,6 +63,11 @@ def test_initialize_target_copies_and_freezes_and_pairs_trainable_weights():
     # Dense kernel and bias, BatchNorm gamma and beta; not the moving statistics.
     assert [w.path for w in online_weights] == [w.path for w in online.trainable_weights]
     assert len(target_weights) == 4
+    # With the statistics: every float weight, in the same order on both sides.
+    target_weights, online_weights = paired_weights([online], [target], include_statistics=True)
+    assert [w.path for w in online_weights] == [w.path for w in online.weights]
+    assert [w.path for w in target_weights] == [w.path for w in target.weights]
+    assert len(target_weights) == 6
     with pytest.raises(ValueError, match="do not match"):
         initialize_target(target.weights[:-1], online.weights)
 
