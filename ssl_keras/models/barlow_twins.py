@@ -1,11 +1,10 @@
 """Barlow Twins as a `keras.Model`: the two views' cross-correlation pushed to identity."""
 
 import keras
-from keras import ops
 
 from ssl_keras.layers.projection_head import ProjectionHead
 from ssl_keras.losses.barlow_twins import barlow_twins_loss
-from ssl_keras.models.self_supervised_model import SelfSupervisedModel
+from ssl_keras.models.self_supervised_model import SelfSupervisedModel, float32_outputs
 from ssl_keras.validation import check_positive
 
 
@@ -68,6 +67,7 @@ class BarlowTwins(SelfSupervisedModel):
     """
 
     serialized_layers = ("projector",)
+    config_arguments = ("lambda_param",)
 
     def __init__(
         self,
@@ -91,9 +91,4 @@ class BarlowTwins(SelfSupervisedModel):
     def compute_ssl_loss(self, outputs, training=False):
         """`barlow_twins_loss(z_a, z_b, lambda_param)`."""
         del training
-        z_a = ops.cast(outputs["z_a"], "float32")
-        z_b = ops.cast(outputs["z_b"], "float32")
-        return barlow_twins_loss(z_a, z_b, self.lambda_param)
-
-    def get_config(self):
-        return {**super().get_config(), "lambda_param": self.lambda_param}
+        return barlow_twins_loss(*float32_outputs(outputs, ("z_a", "z_b")), self.lambda_param)

@@ -13,7 +13,11 @@ from ssl_keras.models.momentum import (
     momentum_update,
     paired_trainable_weights,
 )
-from ssl_keras.models.self_supervised_model import SelfSupervisedModel, build_chain
+from ssl_keras.models.self_supervised_model import (
+    SelfSupervisedModel,
+    build_chain,
+    float32_outputs,
+)
 from ssl_keras.validation import check_positive_int
 
 
@@ -175,8 +179,8 @@ class BYOL(SelfSupervisedModel):
     def compute_ssl_loss(self, outputs, training=False):
         """`(2 - 2 cos(p_a, target_b)) + (2 - 2 cos(p_b, target_a))`, batch means."""
         del training
-        p_a, p_b, target_a, target_b = (
-            ops.cast(outputs[key], "float32") for key in ("p_a", "p_b", "target_a", "target_b")
+        p_a, p_b, target_a, target_b = float32_outputs(
+            outputs, ("p_a", "p_b", "target_a", "target_b")
         )
         target_a, target_b = ops.stop_gradient(target_a), ops.stop_gradient(target_b)
         return (2.0 + 2.0 * negative_cosine_similarity(p_a, target_b)) + (

@@ -10,7 +10,13 @@ from ssl_keras.models._checks import views_from_inputs
 from ssl_keras.models.pretraining_model import PretrainingModel, build_chain
 from ssl_keras.ops.similarity import l2_normalize
 
-__all__ = ["PROBE_METRIC_NAMES", "SelfSupervisedModel", "build_chain", "embedding_std"]
+__all__ = [
+    "PROBE_METRIC_NAMES",
+    "SelfSupervisedModel",
+    "build_chain",
+    "embedding_std",
+    "float32_outputs",
+]
 
 # Names of the metrics that only exist with an online linear probe and only make sense
 # when labels are given.
@@ -270,6 +276,13 @@ def embedding_std(embeddings):
     """
     normalized = l2_normalize(ops.cast(embeddings, "float32"), axis=-1)
     return ops.mean(ops.std(normalized, axis=0))
+
+
+def float32_outputs(outputs: dict, keys, stop_gradient: bool = False) -> list:
+    """The tensors `outputs[key]` for each of `keys`, cast to float32 (the losses' dtype
+    under mixed precision), and with `stop_gradient` detached (for metrics)."""
+    values = [ops.cast(outputs[key], "float32") for key in keys]
+    return [ops.stop_gradient(value) for value in values] if stop_gradient else values
 
 
 def _is_pair(value) -> bool:

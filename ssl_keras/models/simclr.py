@@ -16,6 +16,7 @@ from ssl_keras.models.self_supervised_model import (
     PROBE_METRIC_NAMES,
     SelfSupervisedModel,
     embedding_std,
+    float32_outputs,
 )
 from ssl_keras.ops.similarity import l2_normalize
 
@@ -176,6 +177,13 @@ class SimCLR(SelfSupervisedModel):
     """
 
     serialized_layers = ("projection_head",)
+    config_arguments = (
+        "temperature",
+        "learn_temperature",
+        "temperature_bounds",
+        "gather_negatives",
+        "normalize",
+    )
 
     def __init__(
         self,
@@ -260,8 +268,7 @@ class SimCLR(SelfSupervisedModel):
     def compute_ssl_loss(self, outputs, training=False):
         """The objective (NT-Xent by default) of the two views' projections."""
         del training
-        z_a = ops.cast(outputs["z_a"], "float32")
-        z_b = ops.cast(outputs["z_b"], "float32")
+        z_a, z_b = float32_outputs(outputs, ("z_a", "z_b"))
         if self.objective == "nt_xent" and self.normalize and self.gather_negatives:
             return gathered_nt_xent(z_a, z_b, self.current_temperature())
         if isinstance(self.objective, str):
@@ -278,8 +285,7 @@ class SimCLR(SelfSupervisedModel):
         return self.objective(z_a, z_b)
 
     def update_metrics(self, outputs):
-        detached_a = ops.stop_gradient(ops.cast(outputs["z_a"], "float32"))
-        detached_b = ops.stop_gradient(ops.cast(outputs["z_b"], "float32"))
+        detached_a, detached_b = float32_outputs(outputs, ("z_a", "z_b"), stop_gradient=True)
         ranking = contrastive_ranking(detached_a, detached_b, top_k=TOP_K)
         self.top1_accuracy_tracker.update_state(ranking["top1_accuracy"])
         self.top5_accuracy_tracker.update_state(ranking["top5_accuracy"])
@@ -288,19 +294,10 @@ class SimCLR(SelfSupervisedModel):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "temperature": self.temperature,
-                "learn_temperature": self.learn_temperature,
-                "temperature_bounds": list(self.temperature_bounds),
-                "objective": (
-                    self.objective
-                    if isinstance(self.objective, str)
-                    else keras.saving.serialize_keras_object(self.objective)
-                ),
-                "gather_negatives": self.gather_negatives,
-                "normalize": self.normalize,
-            }
+        config["objective"] = (
+            self.objective
+            if isinstance(self.objective, str)
+            else keras.saving.serialize_keras_object(self.objective)
         )
         return config
 

@@ -5,7 +5,7 @@ from keras import ops
 
 from ssl_keras.layers.projection_head import ProjectionHead
 from ssl_keras.losses.negative_cosine_similarity import negative_cosine_similarity
-from ssl_keras.models.self_supervised_model import SelfSupervisedModel
+from ssl_keras.models.self_supervised_model import SelfSupervisedModel, float32_outputs
 
 
 @keras.saving.register_keras_serializable(package="ssl_keras")
@@ -99,9 +99,7 @@ class SimSiam(SelfSupervisedModel):
     def compute_ssl_loss(self, outputs, training=False):
         """`D(p_a, stopgrad(z_b)) / 2 + D(p_b, stopgrad(z_a)) / 2`."""
         del training
-        p_a, p_b, z_a, z_b = (
-            ops.cast(outputs[key], "float32") for key in ("p_a", "p_b", "z_a", "z_b")
-        )
+        p_a, p_b, z_a, z_b = float32_outputs(outputs, ("p_a", "p_b", "z_a", "z_b"))
         return (
             negative_cosine_similarity(p_a, ops.stop_gradient(z_b)) / 2.0
             + negative_cosine_similarity(p_b, ops.stop_gradient(z_a)) / 2.0

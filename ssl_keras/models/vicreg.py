@@ -1,11 +1,10 @@
 """VICReg as a `keras.Model`: invariance, variance and covariance terms on an expander."""
 
 import keras
-from keras import ops
 
 from ssl_keras.layers.projection_head import ProjectionHead
 from ssl_keras.losses.vicreg import vicreg_loss, vicreg_terms
-from ssl_keras.models.self_supervised_model import SelfSupervisedModel
+from ssl_keras.models.self_supervised_model import SelfSupervisedModel, float32_outputs
 from ssl_keras.validation import check_positive
 
 
@@ -69,6 +68,7 @@ class VICReg(SelfSupervisedModel):
     """
 
     serialized_layers = ("expander",)
+    config_arguments = ("lambda_param", "mu_param", "nu_param", "eps")
 
     def __init__(
         self,
@@ -107,21 +107,10 @@ class VICReg(SelfSupervisedModel):
     def compute_ssl_loss(self, outputs, training=False):
         """`vicreg_loss(z_a, z_b, lambda_param, mu_param, nu_param, eps)`."""
         del training
-        z_a = ops.cast(outputs["z_a"], "float32")
-        z_b = ops.cast(outputs["z_b"], "float32")
+        z_a, z_b = float32_outputs(outputs, ("z_a", "z_b"))
         return vicreg_loss(z_a, z_b, self.lambda_param, self.mu_param, self.nu_param, self.eps)
 
     def update_metrics(self, outputs):
-        z_a = ops.stop_gradient(ops.cast(outputs["z_a"], "float32"))
-        z_b = ops.stop_gradient(ops.cast(outputs["z_b"], "float32"))
+        z_a, z_b = float32_outputs(outputs, ("z_a", "z_b"), stop_gradient=True)
         for tracker, term in zip(self.term_trackers.values(), vicreg_terms(z_a, z_b, self.eps)):
             tracker.update_state(term)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "lambda_param": self.lambda_param,
-            "mu_param": self.mu_param,
-            "nu_param": self.nu_param,
-            "eps": self.eps,
-        }
