@@ -80,6 +80,17 @@ def masked_logsumexp(logits, exclude_mask):
     return ops.log(total) + ops.squeeze(shift, axis=-1)
 
 
+def negatives_mask(self_mask, positive_mask):
+    """float32 `(2N, 2N)` mask of each anchor's 2N - 2 negatives (not itself, not its positive)."""
+    return ops.cast(ops.logical_not(ops.logical_or(self_mask, positive_mask)), "float32")
+
+
+def mean_over_negatives(matrix, self_mask, positive_mask):
+    """Each row's mean over its anchor's 2N - 2 negatives: `(2N, 2N)` -> `(2N,)`."""
+    negatives = negatives_mask(self_mask, positive_mask)
+    return ops.sum(matrix * negatives, axis=-1) / ops.sum(negatives, axis=-1)
+
+
 def positive_values(matrix, positive_mask):
     """Picks each row's positive entry: `(2N, 2N)` -> `(2N,)`."""
     return ops.sum(ops.where(positive_mask, matrix, ops.zeros_like(matrix)), axis=-1)
@@ -88,19 +99,47 @@ def positive_values(matrix, positive_mask):
 class TwoViewLoss(keras.losses.Loss):
     """Base of the two-view loss classes: `y_pred` is `[z_a; z_b]` stacked, `(2N, d)`.
 
-    Subclasses define `per_example(z_a, z_b)`, returning per-anchor terms whose mean is the
-    loss, so the default `"sum_over_batch_size"` reduction gives the function's value.
-    A loss that is not a mean over examples (Barlow Twins, VICReg: functions of batch
-    statistics) returns the scalar loss itself, which every reduction leaves unchanged.
-    `y_true` is ignored.
+    Every loss of the package is a readable function and a class that wraps it; this base
+    is the one wrapper. A subclass names what it wraps:
+    - `per_example_function` (a `staticmethod`): `(z_a, z_b, *arguments)` -> per-anchor
+      terms whose mean is the loss, so the default `"sum_over_batch_size"` reduction
+      gives the function's value. A loss that is not a mean over examples (Barlow
+      Twins, VICReg: functions of batch statistics) returns the scalar loss itself,
+      which every reduction leaves unchanged.
+    - `config_arguments`: the names of those arguments, in the function's order. They
+      are given to `__init__` as keywords, kept as attributes of the same names, passed
+      to the function and saved by `get_config`.
+    Its `__init__` keeps the loss's signature and defaults, validates the arguments and
+    calls `super().__init__(reduction, name, dtype, **arguments)`. A loss that
+    combines functions overrides `per_example(z_a, z_b)` instead. `y_true` is ignored.
     """
+
+    per_example_function = None
+    config_arguments: tuple[str, ...] = ()
+
+    def __init__(self, reduction="sum_over_batch_size", name=None, dtype=None, **arguments):
+        if set(arguments) != set(self.config_arguments):
+            raise TypeError(
+                f"{type(self).__name__} takes the arguments {self.config_arguments}. "
+                f"Received: {tuple(arguments)}"
+            )
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        for key, value in arguments.items():
+            setattr(self, key, value)
 
     def call(self, y_true, y_pred):
         z_a, z_b = split_views(y_pred)
         return self.per_example(z_a, z_b)
 
     def per_example(self, z_a, z_b):
-        raise NotImplementedError
+        """The per-anchor terms (or the scalar loss) of the two views' embeddings."""
+        arguments = [getattr(self, name) for name in self.config_arguments]
+        return self.per_example_function(z_a, z_b, *arguments)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({name: getattr(self, name) for name in self.config_arguments})
+        return config
 
 
 def split_views(y_pred):

@@ -76,22 +76,20 @@ class AlignmentUniformity(TwoViewLoss):
         dtype: as in `keras.losses.Loss`.
     """
 
+    config_arguments = ("temperature", "alignment_weight", "uniformity_weight")
+
     def __init__(self, temperature=0.5, alignment_weight=1.0, uniformity_weight=1.0,
                  reduction="sum_over_batch_size", name="alignment_uniformity", dtype=None):
         check_temperature(temperature)
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.temperature = temperature
-        self.alignment_weight = alignment_weight
-        self.uniformity_weight = uniformity_weight
+        super().__init__(
+            reduction,
+            name,
+            dtype,
+            temperature=temperature,
+            alignment_weight=alignment_weight,
+            uniformity_weight=uniformity_weight,
+        )
 
     def per_example(self, z_a, z_b):
         alignment, uniformity = _parts_per_example(z_a, z_b, self.temperature)
         return self.alignment_weight * alignment + self.uniformity_weight * uniformity
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "temperature": self.temperature,
-            "alignment_weight": self.alignment_weight,
-            "uniformity_weight": self.uniformity_weight,
-        }

@@ -121,6 +121,9 @@ class BarlowTwinsLoss(TwoViewLoss):
         ICML 2021.
     """
 
+    per_example_function = staticmethod(barlow_twins_loss)
+    config_arguments = ("lambda_param",)
+
     def __init__(
         self,
         lambda_param: float = 0.005,
@@ -129,11 +132,4 @@ class BarlowTwinsLoss(TwoViewLoss):
         dtype=None,
     ):
         check_positive(lambda_param, "lambda_param", allow_zero=True)
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.lambda_param = lambda_param
-
-    def per_example(self, z_a, z_b):
-        return barlow_twins_loss(z_a, z_b, self.lambda_param)
-
-    def get_config(self):
-        return {**super().get_config(), "lambda_param": self.lambda_param}
+        super().__init__(reduction, name, dtype, lambda_param=lambda_param)

@@ -265,6 +265,9 @@ class ChunkedNTXent(TwoViewLoss):
     >>> float(loss(np.zeros(8), z))  # doctest: +SKIP
     """
 
+    per_example_function = staticmethod(chunked_nt_xent_per_example)
+    config_arguments = ("temperature", "chunk_size")
+
     def __init__(
         self,
         temperature: float = 0.5,
@@ -274,16 +277,5 @@ class ChunkedNTXent(TwoViewLoss):
         dtype=None,
     ):
         check_temperature(temperature)
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.temperature = temperature
-        self.chunk_size = _check_chunk_size(chunk_size)
-
-    def per_example(self, z_a, z_b):
-        return chunked_nt_xent_per_example(z_a, z_b, self.temperature, self.chunk_size)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "temperature": self.temperature,
-            "chunk_size": self.chunk_size,
-        }
+        chunk_size = _check_chunk_size(chunk_size)
+        super().__init__(reduction, name, dtype, temperature=temperature, chunk_size=chunk_size)

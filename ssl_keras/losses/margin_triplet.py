@@ -3,7 +3,12 @@
 import keras
 from keras import ops
 
-from ssl_keras.losses._contrastive import TwoViewLoss, positive_values, two_view_similarities
+from ssl_keras.losses._contrastive import (
+    TwoViewLoss,
+    mean_over_negatives,
+    positive_values,
+    two_view_similarities,
+)
 
 
 def _check_margin(margin) -> None:
@@ -17,8 +22,7 @@ def margin_triplet_per_example(z_a, z_b, margin: float = 1.0, normalize: bool = 
     similarity, self_mask, positive_mask = two_view_similarities(z_a, z_b, normalize)
     positive = positive_values(similarity, positive_mask)
     hinge = ops.relu(similarity - positive[:, None] + margin)
-    negative_mask = ops.cast(ops.logical_not(ops.logical_or(self_mask, positive_mask)), "float32")
-    return ops.sum(hinge * negative_mask, axis=-1) / ops.sum(negative_mask, axis=-1)
+    return mean_over_negatives(hinge, self_mask, positive_mask)
 
 
 def margin_triplet(z_a, z_b, margin: float = 1.0, normalize: bool = True):
@@ -64,14 +68,10 @@ class MarginTriplet(TwoViewLoss):
         dtype: as in `keras.losses.Loss`.
     """
 
+    per_example_function = staticmethod(margin_triplet_per_example)
+    config_arguments = ("margin",)
+
     def __init__(self, margin=1.0, reduction="sum_over_batch_size", name="margin_triplet",
                  dtype=None):
         _check_margin(margin)
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.margin = margin
-
-    def per_example(self, z_a, z_b):
-        return margin_triplet_per_example(z_a, z_b, self.margin)
-
-    def get_config(self):
-        return {**super().get_config(), "margin": self.margin}
+        super().__init__(reduction, name, dtype, margin=margin)

@@ -86,13 +86,12 @@ class NegativeCosineSimilarity(TwoViewLoss):
         Chen, He. Exploring Simple Siamese Representation Learning. CVPR 2021.
     """
 
+    per_example_function = staticmethod(negative_cosine_similarity_per_example)
+
     def __init__(
         self,
         reduction: str = "sum_over_batch_size",
         name: str = "negative_cosine_similarity",
         dtype=None,
     ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-
-    def per_example(self, z_a, z_b):
-        return negative_cosine_similarity_per_example(z_a, z_b)
+        super().__init__(reduction, name, dtype)

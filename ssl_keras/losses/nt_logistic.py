@@ -6,6 +6,7 @@ from keras import ops
 from ssl_keras.losses._contrastive import (
     TwoViewLoss,
     check_temperature,
+    mean_over_negatives,
     positive_values,
     two_view_similarities,
 )
@@ -18,10 +19,7 @@ def nt_logistic_per_example(z_a, z_b, temperature: float = 0.5, normalize: bool 
     logits = similarity / ops.cast(temperature, "float32")
     # -log(sigmoid(x)) = softplus(-x), stable for large |x|.
     positive_term = ops.softplus(-positive_values(logits, positive_mask))
-    negative_mask = ops.cast(ops.logical_not(ops.logical_or(self_mask, positive_mask)), "float32")
-    negative_terms = ops.softplus(logits) * negative_mask
-    negative_term = ops.sum(negative_terms, axis=-1) / ops.sum(negative_mask, axis=-1)
-    return positive_term + negative_term
+    return positive_term + mean_over_negatives(ops.softplus(logits), self_mask, positive_mask)
 
 
 def nt_logistic(z_a, z_b, temperature: float = 0.5, normalize: bool = True):
@@ -68,14 +66,10 @@ class NTLogistic(TwoViewLoss):
         dtype: as in `keras.losses.Loss`.
     """
 
+    per_example_function = staticmethod(nt_logistic_per_example)
+    config_arguments = ("temperature",)
+
     def __init__(self, temperature=0.5, reduction="sum_over_batch_size", name="nt_logistic",
                  dtype=None):
         check_temperature(temperature)
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.temperature = temperature
-
-    def per_example(self, z_a, z_b):
-        return nt_logistic_per_example(z_a, z_b, self.temperature)
-
-    def get_config(self):
-        return {**super().get_config(), "temperature": self.temperature}
+        super().__init__(reduction, name, dtype, temperature=temperature)

@@ -7,6 +7,7 @@ from ssl_keras.losses._contrastive import (
     TwoViewLoss,
     check_temperature,
     masked_logsumexp,
+    negatives_mask,
     positive_values,
     two_view_similarities,
 )
@@ -102,7 +103,7 @@ def positive_rank(z_a, z_b):
     """
     similarity, self_mask, positive_mask = two_view_similarities(z_a, z_b)
     positive = positive_values(similarity, positive_mask)[:, None]
-    candidates = ops.cast(ops.logical_not(ops.logical_or(self_mask, positive_mask)), "float32")
+    candidates = negatives_mask(self_mask, positive_mask)
     greater = ops.cast(ops.greater(similarity, positive), "float32") * candidates
     tied = ops.cast(ops.equal(similarity, positive), "float32") * candidates
     return 1.0 + ops.sum(greater, axis=-1) + 0.5 * ops.sum(tied, axis=-1)
@@ -170,6 +171,9 @@ class NTXent(TwoViewLoss):
         Representations", ICML 2020.
     """
 
+    per_example_function = staticmethod(nt_xent_per_example)
+    config_arguments = ("temperature",)
+
     def __init__(
         self,
         temperature: float = 0.5,
@@ -178,11 +182,4 @@ class NTXent(TwoViewLoss):
         dtype=None,
     ):
         check_temperature(temperature)
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.temperature = temperature
-
-    def per_example(self, z_a, z_b):
-        return nt_xent_per_example(z_a, z_b, self.temperature)
-
-    def get_config(self):
-        return {**super().get_config(), "temperature": self.temperature}
+        super().__init__(reduction, name, dtype, temperature=temperature)

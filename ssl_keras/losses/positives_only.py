@@ -50,8 +50,7 @@ class PositivesOnlyLoss(TwoViewLoss):
         dtype: as in `keras.losses.Loss`.
     """
 
-    def __init__(self, reduction="sum_over_batch_size", name="positives_only", dtype=None):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
+    per_example_function = staticmethod(_per_example)
 
-    def per_example(self, z_a, z_b):
-        return _per_example(z_a, z_b)
+    def __init__(self, reduction="sum_over_batch_size", name="positives_only", dtype=None):
+        super().__init__(reduction, name, dtype)

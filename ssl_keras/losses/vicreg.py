@@ -150,6 +150,9 @@ class VICRegLoss(TwoViewLoss):
         Self-Supervised Learning. ICLR 2022.
     """
 
+    per_example_function = staticmethod(vicreg_loss)
+    config_arguments = ("lambda_param", "mu_param", "nu_param", "eps")
+
     def __init__(
         self,
         lambda_param: float = 25.0,
@@ -161,20 +164,12 @@ class VICRegLoss(TwoViewLoss):
         dtype=None,
     ):
         _check_vicreg_parameters(lambda_param, mu_param, nu_param, eps)
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.lambda_param = lambda_param
-        self.mu_param = mu_param
-        self.nu_param = nu_param
-        self.eps = eps
-
-    def per_example(self, z_a, z_b):
-        return vicreg_loss(z_a, z_b, self.lambda_param, self.mu_param, self.nu_param, self.eps)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "lambda_param": self.lambda_param,
-            "mu_param": self.mu_param,
-            "nu_param": self.nu_param,
-            "eps": self.eps,
-        }
+        super().__init__(
+            reduction,
+            name,
+            dtype,
+            lambda_param=lambda_param,
+            mu_param=mu_param,
+            nu_param=nu_param,
+            eps=eps,
+        )
