@@ -213,9 +213,7 @@ class CLIPZeroShotClassifier:
             `(indices, probabilities)`, both `(B, k)`; ties keep the class order.
         """
         k = _check_k(k, self.num_classes, "classes")
-        probabilities = self.predict(images)
-        indices = _top_k_indices(probabilities, k)
-        return indices, np.take_along_axis(probabilities, indices, axis=-1)
+        return _top_k(self.predict(images), k)
 
     # ------------------------------------------------------------------ retrieval
     def retrieve_images(self, text_queries, images, k: int = 5):
@@ -231,12 +229,7 @@ class CLIPZeroShotClassifier:
             similarities, ties in image order).
         """
         texts = self.encode_texts(text_queries)
-        image_embeddings = self.encode_images(images)
-        k = _check_k(k, len(image_embeddings), "images")
-        _check_same_dim(texts, image_embeddings, "text embeddings", "image embeddings")
-        similarities = texts @ image_embeddings.T
-        indices = _top_k_indices(similarities, k)
-        return indices, np.take_along_axis(similarities, indices, axis=-1)
+        return _retrieve(texts, self.encode_images(images), k, ("text", "image"))
 
     def retrieve_texts(self, images, texts, k: int = 5):
         """Image-to-text retrieval: for each image, the `k` most similar texts.
@@ -246,12 +239,7 @@ class CLIPZeroShotClassifier:
             order).
         """
         text_embeddings = self.encode_texts(texts)
-        image_embeddings = self.encode_images(images)
-        k = _check_k(k, len(text_embeddings), "texts")
-        _check_same_dim(image_embeddings, text_embeddings, "image embeddings", "text embeddings")
-        similarities = image_embeddings @ text_embeddings.T
-        indices = _top_k_indices(similarities, k)
-        return indices, np.take_along_axis(similarities, indices, axis=-1)
+        return _retrieve(self.encode_images(images), text_embeddings, k, ("image", "text"))
 
     # ------------------------------------------------------------------ keras-hub
     @classmethod
@@ -484,6 +472,21 @@ def _check_same_dim(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str):
         )
 
 
-def _top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
+def _top_k(scores: np.ndarray, k: int):
+    """`(indices, scores)` of the `k` best scores of each row, best first, both `(rows, k)`."""
     # A stable sort of the negated scores: best first, ties in their original order.
-    return np.argsort(-scores, axis=-1, kind="stable")[:, :k]
+    indices = np.argsort(-scores, axis=-1, kind="stable")[:, :k]
+    return indices, np.take_along_axis(scores, indices, axis=-1)
+
+
+def _retrieve(queries: np.ndarray, candidates: np.ndarray, k, names: tuple[str, str]):
+    """For each of the `Q` query embeddings, the `k` candidate embeddings most similar to
+    it: `(indices, similarities)`, both `(Q, k)`, best first, ties in candidate order.
+
+    Both are unit vectors (`encode_texts`, `encode_images`): similarities are cosines.
+    `names` are the query's and the candidates' kinds (`("text", "image")`), for errors.
+    """
+    query_name, candidate_name = names
+    k = _check_k(k, len(candidates), f"{candidate_name}s")
+    _check_same_dim(queries, candidates, f"{query_name} embeddings", f"{candidate_name} embeddings")
+    return _top_k(queries @ candidates.T, k)
