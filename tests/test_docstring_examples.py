@@ -19,11 +19,9 @@ SLOW = {
     "ssl_keras.layers.simclr_augmentation.SimCLRAugmentation",
     "ssl_keras.models.backbone_encoder.backbone_encoder",
     "ssl_keras.models.cifar_resnet.cifar_resnet18_encoder",
-    "ssl_keras.models.colorization.Colorization",
-    "ssl_keras.models.jigsaw_prediction.JigsawPrediction",
     "ssl_keras.models.masked_autoencoder.MaskedAutoencoder",
     "ssl_keras.models.mini_clip.MiniCLIP",
-    "ssl_keras.models.rotation_prediction.RotationPrediction",
+    "ssl_keras.models.pretext_model.PretextModel",
 }
 
 

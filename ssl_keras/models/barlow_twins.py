@@ -40,26 +40,20 @@ class BarlowTwins(SelfSupervisedModel):
         num_classes: classes of the online linear probe; `None` (default): no probe.
         **kwargs: `keras.Model` keyword arguments, such as `name`.
 
-    Call arguments:
-        inputs: images `(batch, height, width, channels)` in `[0, 255]`, or a pair
-            `(view_a, view_b)`. The batch needs N >= 2 (batch statistics).
-        training: Python boolean (BatchNorm mode).
-
-    Returns:
-        A dict: `"h_a"`, `"h_b"` (features), `"z_a"`, `"z_b"` (embeddings) and, with a
-        probe, `"probe_logits_a"`, `"probe_logits_b"`.
+    Call arguments and returns: those of `SelfSupervisedModel` (the batch needs N >= 2:
+    the loss uses batch statistics).
 
     Raises:
         ValueError: if `lambda_param < 0`, `num_classes` is not a positive integer or
             None, or the inputs are neither images nor a pair of them.
 
-    Example:
+    Example (training is `compile` and `fit`, as for every method: see `SimCLR`):
     >>> import numpy as np
     >>> from ssl_keras.models import BarlowTwins, small_cnn_encoder
-    >>> images = np.random.randint(0, 256, (64, 32, 32, 3)).astype("uint8")
-    >>> model = BarlowTwins(small_cnn_encoder())
-    >>> model.compile(optimizer=keras.optimizers.Adam(1e-3))
-    >>> history = model.fit(images, batch_size=32, epochs=1)  # doctest: +SKIP
+    >>> model = BarlowTwins(small_cnn_encoder((16, 16, 3), width=8))
+    >>> outputs = model(np.random.randint(0, 256, (4, 16, 16, 3)).astype("uint8"))
+    >>> tuple(outputs["z_a"].shape)  # the default projector's 1024 dimensions
+    (4, 1024)
 
     Reference:
         Zbontar, Jing, Misra, LeCun, Deny. Barlow Twins: Self-Supervised Learning via

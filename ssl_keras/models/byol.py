@@ -93,13 +93,13 @@ class BYOL(SelfSupervisedModel):
             integer or None, `num_classes` is not a positive integer or None, or the
             inputs are neither images nor a pair of them.
 
-    Example:
-    >>> import numpy as np
+    Example (training is `compile` and `fit`, as for every method: see `SimCLR`; give
+    `total_steps = epochs * steps_per_epoch` for the cosine schedule):
     >>> from ssl_keras.models import BYOL, small_cnn_encoder
-    >>> images = np.random.randint(0, 256, (64, 32, 32, 3)).astype("uint8")
-    >>> model = BYOL(small_cnn_encoder(), total_steps=2)
-    >>> model.compile(optimizer=keras.optimizers.Adam(1e-3))
-    >>> history = model.fit(images, batch_size=32, epochs=1)  # doctest: +SKIP
+    >>> model = BYOL(small_cnn_encoder((16, 16, 3), width=8), total_steps=1000)
+    >>> model.build((None, 16, 16, 3))  # makes the target network and the step counter
+    >>> round(float(model.current_momentum()), 6)  # tau_0 = base_momentum
+    0.996
 
     Reference:
         Grill et al. Bootstrap Your Own Latent: A New Approach to Self-Supervised

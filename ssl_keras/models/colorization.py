@@ -74,17 +74,17 @@ class Colorization(PretextModel):
             `decoder_filters` is not a non-empty sequence of positive integers, or the
             inputs are not rank 4.
 
-    Example:
+    Example (training: `compile()` and `fit(gray, targets)`, see `PretextModel`):
     >>> import numpy as np
     >>> from ssl_keras.models import small_cnn_encoder
     >>> from ssl_keras.pretext import colorization_dataset
-    >>> images = np.random.randint(0, 256, (32, 16, 16, 3)).astype("uint8")
-    >>> gray, targets = colorization_dataset(images)
+    >>> gray, targets = colorization_dataset(np.full((2, 16, 16, 3), (255, 0, 0), "uint8"))
     >>> model = Colorization(small_cnn_encoder((16, 16, 3), width=8), decoder_filters=(16, 8))
-    >>> model.compile(optimizer="adam")
-    >>> history = model.fit(gray, targets, batch_size=32, epochs=1, verbose=0)
-    >>> tuple(model(gray[:2]).shape)
+    >>> tuple(model(gray).shape)  # two x2 blocks from a 4x4 map: the image size
     (2, 16, 16, 3)
+    >>> loss = keras.ops.convert_to_numpy(colorization_loss(targets, model(gray)))
+    >>> bool(np.all((loss >= 0.0) & (loss <= 1.0)))  # per image, in [0, 1] units
+    True
 
     Reference:
         Zhang, Isola, Efros. Colorful Image Colorization. ECCV 2016.

@@ -37,16 +37,15 @@ class JigsawPrediction(PretextClassifier):
     Raises:
         ValueError: if `encoder` is not a Keras layer or model, or the inputs are not rank 4.
 
-    Example:
+    Example (training: `compile()` and `fit(x, y)`, see `PretextModel`):
     >>> import numpy as np
     >>> from ssl_keras.models import small_cnn_encoder
-    >>> from ssl_keras.pretext import jigsaw_dataset
-    >>> images = np.random.randint(0, 256, (32, 16, 16, 3)).astype("uint8")
-    >>> x, y = jigsaw_dataset(images, seed=0)
+    >>> from ssl_keras.pretext import jigsaw_dataset, jigsaw_permutations
+    >>> x, y = jigsaw_dataset(np.zeros((2, 16, 16, 3), "uint8"), seed=0)
+    >>> len(jigsaw_permutations()), x.shape == (2, 16, 16, 3)  # one puzzle per image
+    (24, True)
     >>> model = JigsawPrediction(small_cnn_encoder((16, 16, 3), width=8))
-    >>> model.compile(optimizer="adam")
-    >>> history = model.fit(x, y, batch_size=32, epochs=1, verbose=0)
-    >>> tuple(model(x[:2]).shape)
+    >>> tuple(model(x).shape)  # a logit per permutation
     (2, 24)
 
     Reference:

@@ -25,6 +25,17 @@ class PretextModel(PretrainingModel):
 
     A subclass implements `head_outputs(features, training)` (what the head makes of the
     encoder's features) and `default_loss()`, and optionally `default_metrics()`.
+
+    Example (every pretext task trains this way; here rotation prediction):
+    >>> import numpy as np
+    >>> from ssl_keras.models import RotationPrediction, small_cnn_encoder
+    >>> from ssl_keras.pretext import rotation_dataset
+    >>> images = np.random.randint(0, 256, (32, 16, 16, 3)).astype("uint8")
+    >>> x, y = rotation_dataset(images)  # the inputs and their pretext targets
+    >>> model = RotationPrediction(small_cnn_encoder((16, 16, 3), width=8))
+    >>> model.compile()  # Adam and the task's loss and metrics
+    >>> history = model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    >>> features = model.encoder.predict(images, verbose=0)  # the representation
     """
 
     def call(self, inputs, training=None):

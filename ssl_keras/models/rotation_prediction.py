@@ -39,17 +39,16 @@ class RotationPrediction(PretextClassifier):
     Raises:
         ValueError: if `encoder` is not a Keras layer or model, or the inputs are not rank 4.
 
-    Example:
+    Example (training: `compile()` and `fit(x, y)`, see `PretextModel`):
     >>> import numpy as np
     >>> from ssl_keras.models import small_cnn_encoder
     >>> from ssl_keras.pretext import rotation_dataset
-    >>> images = np.random.randint(0, 256, (32, 16, 16, 3)).astype("uint8")
-    >>> x, y = rotation_dataset(images)
+    >>> x, y = rotation_dataset(np.zeros((2, 16, 16, 3), "uint8"))  # 4 copies per image
+    >>> y.tolist()
+    [0, 1, 2, 3, 0, 1, 2, 3]
     >>> model = RotationPrediction(small_cnn_encoder((16, 16, 3), width=8))
-    >>> model.compile(optimizer="adam")
-    >>> history = model.fit(x, y, batch_size=32, epochs=1, verbose=0)
-    >>> tuple(model(x[:2]).shape)
-    (2, 4)
+    >>> tuple(model(x).shape)  # a logit per rotation
+    (8, 4)
 
     Reference:
         Gidaris, Singh, Komodakis. Unsupervised Representation Learning by Predicting

@@ -41,12 +41,13 @@ class SelfSupervisedModel(PretrainingModel):
       by `embedding_keys`: about `1 / sqrt(d)` when spread, 0 when collapsed) and, with
       `num_classes` and labels, `probe_loss` and `probe_accuracy`.
     - **Saving:** `get_config` serialises `encoder`, `augmentation`, every layer named in
-      `serialized_layers` and `num_classes`; `from_config` deserialises them.
+      `serialized_layers`, `num_classes` and the scalar arguments named in
+      `config_arguments`; `from_config` deserialises them.
 
     A subclass implements:
     - `__init__`: validate and keep its own arguments, call
       `super().__init__(encoder, augmentation, num_classes, **kwargs)`, create its heads;
-      extend `get_config` with its scalar arguments.
+      name its scalar arguments in `config_arguments`.
     - `forward_views(view_a, view_b, training)`: a dict of outputs (keys of its choice).
     - `compute_ssl_loss(outputs, training)`: the self-supervised loss, a float32 scalar.
     - optionally `build_heads(image_shape, feature_shape)` (default: builds the layers in
@@ -69,6 +70,16 @@ class SelfSupervisedModel(PretrainingModel):
             `SimCLRAugmentation(preset="cifar")`.
         num_classes: classes of the online linear probe; `None` (default): no probe.
         **kwargs: `keras.Model` keyword arguments, such as `name`.
+
+    Call arguments:
+        inputs: images `(batch, height, width, channels)` in `[0, 255]`, or a pair of
+            pre-made views (`view_names`, by default `(view_a, view_b)`).
+        training: Python boolean (BatchNorm mode).
+
+    Returns:
+        The dict of `forward_views`: for most methods `"h_a"`, `"h_b"` (features) and
+        `"z_a"`, `"z_b"` (embeddings); and, with a probe, one `"probe_logits" + key[1:]`
+        per key of `feature_keys` (`"probe_logits_a"`, `"probe_logits_b"`).
 
     Raises:
         ValueError: if `num_classes` is not a positive integer or None, or the inputs are

@@ -41,26 +41,19 @@ class VICReg(SelfSupervisedModel):
         num_classes: classes of the online linear probe; `None` (default): no probe.
         **kwargs: `keras.Model` keyword arguments, such as `name`.
 
-    Call arguments:
-        inputs: images `(batch, height, width, channels)` in `[0, 255]`, or a pair
-            `(view_a, view_b)`. The batch needs N >= 2 (batch statistics).
-        training: Python boolean (BatchNorm mode).
-
-    Returns:
-        A dict: `"h_a"`, `"h_b"` (features), `"z_a"`, `"z_b"` (embeddings) and, with a
-        probe, `"probe_logits_a"`, `"probe_logits_b"`.
+    Call arguments and returns: those of `SelfSupervisedModel` (the batch needs N >= 2:
+    the variance and covariance terms use batch statistics).
 
     Raises:
         ValueError: if a weight is < 0, `eps <= 0`, `num_classes` is not a positive
             integer or None, or the inputs are neither images nor a pair of them.
 
-    Example:
-    >>> import numpy as np
+    Example (training is `compile` and `fit`, as for every method: see `SimCLR`; the
+    logs then hold the three terms):
     >>> from ssl_keras.models import VICReg, small_cnn_encoder
-    >>> images = np.random.randint(0, 256, (64, 32, 32, 3)).astype("uint8")
-    >>> model = VICReg(small_cnn_encoder())
-    >>> model.compile(optimizer=keras.optimizers.Adam(1e-3))
-    >>> history = model.fit(images, batch_size=32, epochs=1)  # doctest: +SKIP
+    >>> model = VICReg(small_cnn_encoder(), lambda_param=25.0, mu_param=25.0, nu_param=1.0)
+    >>> [tracker.name for tracker in model.term_trackers.values()]
+    ['invariance', 'variance', 'covariance']
 
     Reference:
         Bardes, Ponce, LeCun. VICReg: Variance-Invariance-Covariance Regularization for
