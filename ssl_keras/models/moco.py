@@ -48,7 +48,8 @@ class MoCo(SelfSupervisedModel):
       (default) the momentum average covers the query side's trainable weights (MoCo's
       "parameters", `encoder_q.parameters()` in its code); the BatchNorm moving
       statistics are the key encoder's own, updated by its training-mode passes on the
-      keys, as MoCo's buffers are (its code neither averages nor copies them).
+      keys, as MoCo's buffers are (its code neither averages nor copies them; averaging
+      them as well would mix the query batches' statistics into those of the keys).
     - In `fit` the key encoder runs in training mode, as in MoCo's code (BatchNorm
       normalises the key batch with its own statistics); in `evaluate`/`predict` both
       encoders run in inference mode. MoCo adds "shuffling BN" across GPUs against a
@@ -89,7 +90,8 @@ class MoCo(SelfSupervisedModel):
         key_encoder_training: whether the key encoder and head run in training mode in
             `fit` (`True`, default, MoCo's code: BatchNorm uses the key batch's
             statistics) or always in inference mode (`False`: BatchNorm uses the key
-            encoder's moving statistics; see the design notes).
+            encoder's moving statistics, momentum-averaged from the query encoder's; see
+            the design notes).
         **kwargs: `keras.Model` keyword arguments, such as `name`.
 
     Call arguments:
