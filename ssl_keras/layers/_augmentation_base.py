@@ -151,20 +151,37 @@ class AugmentationLayer(keras.layers.Layer):
         return super().__call__(images, *args, **kwargs)
 
     def call(self, images, training=True):
-        rank = check_images_rank(images, self.__class__.__name__)
-        images = ops.cast(images, "float32")
-        if rank == 3:
-            images = ops.expand_dims(images, 0)
+        images, single = self._float32_batch(images)
         if training:
             outputs = self._augment_batch(images)
         else:
             outputs = self._inference_batch(images)
-        if rank == 3:
+        return self._layer_output(outputs, single)
+
+    def _float32_batch(self, images):
+        """`(batch, single)`: `images` rank-checked, as float32, batched if one image."""
+        single = check_images_rank(images, self.__class__.__name__) == 3
+        images = ops.cast(images, "float32")
+        return (ops.expand_dims(images, 0) if single else images), single
+
+    def _layer_output(self, outputs, single: bool):
+        """`outputs` of `_float32_batch`'s batch, unbatched if `single`, in the compute dtype."""
+        if single:
             outputs = ops.squeeze(outputs, 0)
         return ops.cast(outputs, self.compute_dtype)
 
     def _augment_batch(self, images):
         raise NotImplementedError
+
+    def _static_size(self, images):
+        """`(height, width)` of a batch, which must be known statically."""
+        height, width = images.shape[1], images.shape[2]
+        if height is None or width is None:
+            raise ValueError(
+                f"{type(self).__name__} needs images whose height and width are known "
+                f"statically. Received: images.shape={tuple(images.shape)}"
+            )
+        return int(height), int(width)
 
     def _inference_batch(self, images):
         return images

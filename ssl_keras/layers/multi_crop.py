@@ -182,15 +182,10 @@ class MultiCropAugmentation(AugmentationLayer):
         return keras.layers.Layer.__call__(self, images, *args, **kwargs)
 
     def call(self, images, training=True):
-        rank = check_images_rank(images, self.__class__.__name__)
-        images = ops.cast(images, "float32")
-        if rank == 3:
-            images = ops.expand_dims(images, 0)
+        images, single = self._float32_batch(images)
         views = self._views(self.global_augmentation, images, self.num_global_crops, training)
         views += self._views(self.local_augmentation, images, self.num_local_crops, training)
-        if rank == 3:
-            views = [ops.squeeze(view, 0) for view in views]
-        return tuple(ops.cast(view, self.compute_dtype) for view in views)
+        return tuple(self._layer_output(view, single) for view in views)
 
     @staticmethod
     def _views(augmentation, images, count: int, training) -> list:

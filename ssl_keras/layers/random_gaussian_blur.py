@@ -118,12 +118,7 @@ class RandomGaussianBlur(AugmentationLayer):
         return ops.einsum("bd,dij->bij", kernel, taps)
 
     def _augment_batch(self, images):
-        height, width = images.shape[1], images.shape[2]
-        if height is None or width is None:
-            raise ValueError(
-                "RandomGaussianBlur needs images whose height and width are known "
-                f"statically. Received: images.shape={tuple(images.shape)}"
-            )
+        height, width = self._static_size(images)
         # One draw per call: per image, the sigma and the apply decision.
         uniform = keras.random.uniform((ops.shape(images)[0], 2), seed=self.seed_generator)
         sigma = self.sigma[0] + (self.sigma[1] - self.sigma[0]) * uniform[:, 0]

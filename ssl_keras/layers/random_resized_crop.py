@@ -124,15 +124,6 @@ class RandomResizedCrop(AugmentationLayer):
             width if self.width is None else self.width,
         )
 
-    def _static_size(self, images):
-        height, width = images.shape[1], images.shape[2]
-        if height is None or width is None:
-            raise ValueError(
-                "RandomResizedCrop needs images whose height and width are known "
-                f"statically. Received: images.shape={tuple(images.shape)}"
-            )
-        return int(height), int(width)
-
     def _central_box(self, height: int, width: int) -> tuple:
         """torchvision's fallback: the whole image with its aspect ratio clipped to `ratio`."""
         in_ratio = width / height

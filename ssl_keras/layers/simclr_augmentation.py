@@ -5,7 +5,6 @@ from keras import ops
 
 from ssl_keras.layers._augmentation_base import (
     AugmentationLayer,
-    check_images_rank,
     check_numpy_images,
 )
 from ssl_keras.layers.random_apply import RandomApply
@@ -231,10 +230,7 @@ class SimCLRAugmentation(AugmentationLayer):
         return AugmentationLayer.call(self, images, training=True)
 
     def call(self, images, training=True):
-        rank = check_images_rank(images, self.__class__.__name__)
-        images = ops.cast(images, "float32")
-        if rank == 3:
-            images = ops.expand_dims(images, 0)
+        images, single = self._float32_batch(images)
         if training:
             # One pass over [x; x]: every image of each view gets its own draws.
             batch_size = ops.shape(images)[0]
@@ -242,9 +238,7 @@ class SimCLRAugmentation(AugmentationLayer):
             view_a, view_b = views[:batch_size], views[batch_size:]
         else:
             view_a = view_b = self.crop(images, training=False)
-        if rank == 3:
-            view_a, view_b = ops.squeeze(view_a, 0), ops.squeeze(view_b, 0)
-        return ops.cast(view_a, self.compute_dtype), ops.cast(view_b, self.compute_dtype)
+        return self._layer_output(view_a, single), self._layer_output(view_b, single)
 
     def get_config(self):
         config = super().get_config()
