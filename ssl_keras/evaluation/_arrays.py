@@ -39,6 +39,23 @@ def check_features(features, name: str) -> np.ndarray:
     return features.astype("float32", copy=False)
 
 
+def check_feature_pair(train_features, other_features, other_name: str):
+    """`check_features` of both, which must have the same feature size.
+
+    Returns:
+        `(train_features, other_features)` as float32 arrays.
+    """
+    train_features = check_features(train_features, "train_features")
+    other_features = check_features(other_features, other_name)
+    if train_features.shape[1] != other_features.shape[1]:
+        raise ValueError(
+            f"`train_features` and `{other_name}` should have the same feature size. "
+            f"Received: train_features.shape={train_features.shape}, "
+            f"{other_name}.shape={other_features.shape}"
+        )
+    return train_features, other_features
+
+
 def check_labels(labels, name: str, num_samples: int | None = None) -> np.ndarray:
     """Returns integer class ids as an int64 array of shape `(num_samples,)`.
 

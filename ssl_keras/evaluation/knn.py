@@ -10,6 +10,7 @@ import logging
 import numpy as np
 
 from ssl_keras.evaluation._arrays import (
+    check_feature_pair,
     check_features,
     check_labels,
     infer_num_classes,
@@ -90,14 +91,9 @@ def knn_predict(
         - [Caron et al., 2021, Emerging Properties in Self-Supervised Vision
           Transformers (DINO)](https://arxiv.org/abs/2104.14294), `eval_knn.py`.
     """
-    train_features = check_features(train_features, "train_features")
-    query_features = check_features(query_features, "query_features")
-    if train_features.shape[1] != query_features.shape[1]:
-        raise ValueError(
-            "`train_features` and `query_features` should have the same feature size. "
-            f"Received: train_features.shape={train_features.shape}, "
-            f"query_features.shape={query_features.shape}"
-        )
+    train_features, query_features = check_feature_pair(
+        train_features, query_features, "query_features"
+    )
     num_train = train_features.shape[0]
     train_labels = check_labels(train_labels, "train_labels", num_train)
     num_classes = infer_num_classes(train_labels, num_classes, "train_labels")

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 
 from ssl_keras.evaluation._arrays import (
-    check_features,
+    check_feature_pair,
     check_labels,
     infer_num_classes,
 )
@@ -150,14 +150,9 @@ def linear_probe(
         - [Chen et al., 2020, A Simple Framework for Contrastive Learning of Visual
           Representations](https://arxiv.org/abs/2002.05709), Sec. 2.3.
     """
-    train_features = check_features(train_features, "train_features")
-    test_features = check_features(test_features, "test_features")
-    if train_features.shape[1] != test_features.shape[1]:
-        raise ValueError(
-            "`train_features` and `test_features` should have the same feature size. "
-            f"Received: train_features.shape={train_features.shape}, "
-            f"test_features.shape={test_features.shape}"
-        )
+    train_features, test_features = check_feature_pair(
+        train_features, test_features, "test_features"
+    )
     train_labels = check_labels(train_labels, "train_labels", train_features.shape[0])
     test_labels = check_labels(test_labels, "test_labels", test_features.shape[0])
     num_classes = infer_num_classes(
