@@ -18,6 +18,17 @@ def _check_patch_size(patch_size) -> int:
     return check_positive_int(patch_size, "patch_size")
 
 
+def _tensor_of_rank(value, name: str, axes: tuple[str, ...]):
+    """`value` as a tensor, or `ValueError` unless its rank is `len(axes)`."""
+    value = ops.convert_to_tensor(value)
+    if len(value.shape) != len(axes):
+        raise ValueError(
+            f"`{name}` should be a rank-{len(axes)} tensor ({', '.join(axes)}). "
+            f"Received: {name}.shape={tuple(value.shape)}"
+        )
+    return value
+
+
 def patchify(images, patch_size: int):
     """Cuts images into non-overlapping square patches, flattened in raster order.
 
@@ -50,12 +61,7 @@ def patchify(images, patch_size: int):
     (2, 16, 48)
     """
     patch_size = _check_patch_size(patch_size)
-    images = ops.convert_to_tensor(images)
-    if len(images.shape) != 4:
-        raise ValueError(
-            "`images` should be a rank-4 tensor (batch, height, width, channels). "
-            f"Received: images.shape={tuple(images.shape)}"
-        )
+    images = _tensor_of_rank(images, "images", ("batch", "height", "width", "channels"))
     _, height, width, channels = images.shape
     if height % patch_size or width % patch_size:
         raise ValueError(
@@ -98,12 +104,7 @@ def unpatchify(patches, patch_size: int, image_shape: tuple[int, int, int] | Non
     True
     """
     patch_size = _check_patch_size(patch_size)
-    patches = ops.convert_to_tensor(patches)
-    if len(patches.shape) != 3:
-        raise ValueError(
-            "`patches` should be a rank-3 tensor (batch, num_patches, patch_dim). "
-            f"Received: patches.shape={tuple(patches.shape)}"
-        )
+    patches = _tensor_of_rank(patches, "patches", ("batch", "num_patches", "patch_dim"))
     _, num_patches, patch_dim = patches.shape
     if image_shape is None:
         grid = int(round(num_patches**0.5))
@@ -200,12 +201,7 @@ def random_masking(tokens, mask_ratio: float, seed=None, noise=None):
         Learners. CVPR 2022. "we randomly sample a subset of patches without
         replacement, following a uniform distribution".
     """
-    tokens = ops.convert_to_tensor(tokens)
-    if len(tokens.shape) != 3:
-        raise ValueError(
-            "`tokens` should be a rank-3 tensor (batch, num_patches, dim). "
-            f"Received: tokens.shape={tuple(tokens.shape)}"
-        )
+    tokens = _tensor_of_rank(tokens, "tokens", ("batch", "num_patches", "dim"))
     num_patches = int(tokens.shape[1])
     num_kept = num_patches - num_masked_patches(num_patches, mask_ratio)
     batch_size = ops.shape(tokens)[0]
