@@ -299,7 +299,8 @@ def evaluate_encoder(encoder, data, config: PretrainConfig, class_names, out: Pa
     from ssl_keras import evaluation
 
     (x_train, y_train), (x_test, y_test) = data
-    verbose = 0 if config.verbose == 0 else "auto"
+    # The job's verbosity: 0 silent, 1 progress bars, 2 one line per pass (logs).
+    verbose = config.verbose
     logger.info("[%s] extracting features", tag)
     train = evaluation.extract_features(encoder, x_train, verbose=verbose)
     test = evaluation.extract_features(encoder, x_test, verbose=verbose)
