@@ -6,7 +6,7 @@ torch backends (pick one with `KERAS_BACKEND`).
 Subpackages: `ssl_keras.ops` (similarities, temperature softmax), `ssl_keras.losses`
 (NT-Xent and relatives), `ssl_keras.layers` (SimCLR augmentations, projection head),
 `ssl_keras.models` (encoders and every trainable model: SimCLR, MoCo, BYOL, SimSiam,
-Barlow Twins, VICReg, the MAE, the mini-CLIP, the pretext-task models),
+Barlow Twins, VICReg, DINO, the MAE, the mini-CLIP, the pretext-task models),
 `ssl_keras.evaluation` (features, linear probe, kNN, plots), `ssl_keras.data` (CIFAR-10,
 the embedded digits dataset), `ssl_keras.clip` (captions, tokenizer, zero-shot
 classifier), `ssl_keras.foundation` (patches, ViT layers, DINOv2/ViT attention and PCA
@@ -47,6 +47,7 @@ from ssl_keras.layers import MultiCropAugmentation, ProjectionHead, SimCLRAugmen
 from ssl_keras.losses import NTXent, nt_xent
 from ssl_keras.models import (
     BYOL,
+    DINO,
     BarlowTwins,
     CLIPZeroShotClassifier,
     MoCo,
@@ -66,6 +67,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BYOL",
     "BarlowTwins",
+    "DINO",
     "SelfSupervisedModel",
     "SimSiam",
     "VICReg",

@@ -72,10 +72,10 @@ def test_pretrain_any_method(tmp_path):
 
 def test_unknown_method_is_refused_before_any_work(tmp_path, capsys):
     with pytest.raises(SystemExit):
-        cli.main(["pretrain", "--method", "dino", "--out", str(tmp_path)])
-    assert "invalid choice: 'dino'" in capsys.readouterr().err
+        cli.main(["pretrain", "--method", "swav", "--out", str(tmp_path)])
+    assert "invalid choice: 'swav'" in capsys.readouterr().err
     with pytest.raises(ValueError, match="`method` should be one of 'simclr'"):
-        config_for("digits", method="dino")
+        config_for("digits", method="swav")
 
 
 def test_the_command_line_offers_every_registered_method(capsys):

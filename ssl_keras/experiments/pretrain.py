@@ -1,7 +1,7 @@
 """The main job: pretrain a self-supervised method, judge it against random init.
 
 The method is SimCLR by default; `method` picks any of `ssl_keras.models.METHODS`
-(`simclr`, `moco`, `byol`, `simsiam`, `barlow_twins`, `vicreg`), trained the same way:
+(`simclr`, `moco`, `byol`, `simsiam`, `barlow_twins`, `vicreg`, `dino`), trained the same way:
 same encoder, augmentation, optimizer and budget.
 """
 
@@ -155,7 +155,7 @@ def method_options(config: PretrainConfig, num_train: int) -> dict:
       with a queue of 1,130 keys, MoCo's encoder fell below random init. MoCo's momentum
       0.999 is for runs of 100,000+ steps; over a few hundred steps the key encoder would
       stay near its random initialisation.
-    - BYOL: `total_steps`, for the cosine schedule of the target's momentum.
+    - BYOL, DINO: `total_steps`, for the cosine schedule of the target's momentum.
     - SimSiam, Barlow Twins, VICReg: their defaults.
     """
     steps = max(1, num_train // config.batch_size) * config.epochs
@@ -164,7 +164,7 @@ def method_options(config: PretrainConfig, num_train: int) -> dict:
     if config.method == "moco":
         queue = max(config.batch_size, min(4096, num_train // 8))
         return {"queue_size": queue, "momentum": 0.99, "seed": config.seed}
-    if config.method == "byol":
+    if config.method in ("byol", "dino"):
         return {"total_steps": steps}
     return {}
 

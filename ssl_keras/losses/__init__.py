@@ -8,6 +8,7 @@ from ssl_keras.losses.chunked_nt_xent import (
     chunked_nt_xent_per_example,
 )
 from ssl_keras.losses.clip_contrastive import CLIPContrastiveLoss, clip_contrastive_loss
+from ssl_keras.losses.dino import DINOLoss, dino_loss
 from ssl_keras.losses.info_nce import info_nce, info_nce_logits
 from ssl_keras.losses.margin_triplet import MarginTriplet, margin_triplet
 from ssl_keras.losses.negative_cosine_similarity import (
@@ -30,6 +31,7 @@ __all__ = [
     "BarlowTwinsLoss",
     "ChunkedNTXent",
     "CLIPContrastiveLoss",
+    "DINOLoss",
     "MarginTriplet",
     "NegativeCosineSimilarity",
     "NTLogistic",
@@ -41,6 +43,7 @@ __all__ = [
     "chunked_nt_xent",
     "chunked_nt_xent_per_example",
     "clip_contrastive_loss",
+    "dino_loss",
     "info_nce",
     "info_nce_logits",
     "margin_triplet",

@@ -2,7 +2,7 @@
 
 - Encoders: the course's small CNN, a CIFAR ResNet-18, any Keras / keras-hub backbone.
 - Two-view self-supervised methods, subclasses of `SelfSupervisedModel`: SimCLR, MoCo,
-  SimSiam, BYOL, Barlow Twins and VICReg, and their registry (`METHODS`, `build_method`).
+  SimSiam, BYOL, Barlow Twins, VICReg and DINO, and their registry (`METHODS`, `build_method`).
 - `MaskedAutoencoder` (MAE) and `MiniCLIP` (also reachable from `ssl_keras.foundation`
   and `ssl_keras.clip`).
 - Pretext-task models, subclasses of `PretextModel`: `RotationPrediction`,
@@ -16,6 +16,7 @@ from ssl_keras.models.barlow_twins import BarlowTwins
 from ssl_keras.models.byol import BYOL
 from ssl_keras.models.cifar_resnet import cifar_resnet18_encoder
 from ssl_keras.models.colorization import Colorization
+from ssl_keras.models.dino import DINO, DINOHead
 from ssl_keras.models.jigsaw_prediction import JigsawPrediction
 from ssl_keras.models.masked_autoencoder import MaskedAutoencoder
 from ssl_keras.models.mini_clip import MiniCLIP, train_mini_clip
@@ -40,6 +41,8 @@ __all__ = [
     "BarlowTwins",
     "CLIPZeroShotClassifier",
     "Colorization",
+    "DINO",
+    "DINOHead",
     "JigsawPrediction",
     "METHODS",
     "MaskedAutoencoder",

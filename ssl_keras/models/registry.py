@@ -6,12 +6,14 @@ from collections.abc import Callable
 import keras
 
 from ssl_keras.losses.barlow_twins import barlow_twins_loss
+from ssl_keras.losses.dino import dino_loss
 from ssl_keras.losses.info_nce import info_nce
 from ssl_keras.losses.negative_cosine_similarity import negative_cosine_similarity
 from ssl_keras.losses.nt_xent import nt_xent
 from ssl_keras.losses.vicreg import vicreg_loss
 from ssl_keras.models.barlow_twins import BarlowTwins
 from ssl_keras.models.byol import BYOL
+from ssl_keras.models.dino import DINO
 from ssl_keras.models.moco import MoCo
 from ssl_keras.models.self_supervised_model import SelfSupervisedModel
 from ssl_keras.models.simclr import SimCLR
@@ -49,6 +51,7 @@ METHODS: dict[str, Method] = {
     "simsiam": _method(SimSiam, negative_cosine_similarity, "SimSiam: predictor, stop-grad"),
     "barlow_twins": _method(BarlowTwins, barlow_twins_loss, "Barlow Twins: C -> identity"),
     "vicreg": _method(VICReg, vicreg_loss, "VICReg: variance, invariance, covariance"),
+    "dino": _method(DINO, dino_loss, "DINO: match a centered, sharpened momentum teacher"),
 }
 
 
@@ -62,7 +65,7 @@ def build_method(
 
     Args:
         method: a key of `METHODS`: `"simclr"`, `"moco"`, `"byol"`, `"simsiam"`,
-            `"barlow_twins"` or `"vicreg"`.
+            `"barlow_twins"`, `"vicreg"` or `"dino"`.
         encoder: a Keras model mapping images to `(batch, dim)` features.
         augmentation: a layer mapping images to a pair of views; `None`: the model's
             default (`SimCLRAugmentation(preset="cifar")`).

@@ -47,6 +47,8 @@ def test_method_options_scale_with_the_budget():
     assert method_options(config_for("cifar10", method="moco"), 50_000)["queue_size"] == 4096
     byol = method_options(config_for("digits", method="byol", epochs=3, batch_size=100), 1000)
     assert byol == {"total_steps": 30}
+    dino = method_options(config_for("digits", method="dino", epochs=3, batch_size=100), 1000)
+    assert dino == {"total_steps": 30}  # the teacher's cosine momentum schedule
     assert method_options(config_for("digits"), 1000) == {"temperature": 0.2}
     assert method_options(config_for("digits", method="vicreg"), 1000) == {}
 

@@ -178,12 +178,13 @@ def test_vicreg_covariance_of_redundant_dimensions():
 
 def test_lightly_values_come_from_lightly_1_6():
     assert LIGHTLY_VALUES["lightly_version"].startswith("1.6.")
-    assert {case["loss"] for case in LIGHTLY_VALUES["cases"]} == set(FUNCTIONS)
+    # DINOLoss's cases are tested in test_dino.py.
+    assert {case["loss"] for case in LIGHTLY_VALUES["cases"]} == set(FUNCTIONS) | {"DINOLoss"}
 
 
 @pytest.mark.parametrize(
     "case",
-    LIGHTLY_VALUES["cases"],
+    [case for case in LIGHTLY_VALUES["cases"] if case["loss"] in FUNCTIONS],
     ids=lambda case: f"{case['loss']}-{'x'.join(map(str, case['shape']))}-seed{case['seed']}",
 )
 def test_matches_lightly_1_6(case):

@@ -20,6 +20,7 @@ REGISTERED = {
     "BarlowTwins": "ssl_keras>BarlowTwins",
     "BYOL": "ssl_keras>BYOL",
     "Colorization": "ssl_keras>Colorization",
+    "DINO": "ssl_keras>DINO",
     "JigsawPrediction": "ssl_keras>JigsawPrediction",
     "MaskedAutoencoder": "ssl_keras>MaskedAutoencoder",
     "MiniCLIP": "ssl_keras>MiniCLIP",

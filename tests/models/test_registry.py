@@ -14,6 +14,7 @@ EXPECTED = {
     "simsiam": (models.SimSiam, losses.negative_cosine_similarity),
     "barlow_twins": (models.BarlowTwins, losses.barlow_twins_loss),
     "vicreg": (models.VICReg, losses.vicreg_loss),
+    "dino": (models.DINO, losses.dino_loss),
 }
 
 
@@ -33,7 +34,7 @@ def test_build_method(name):
 
 def test_registry_lists_exactly_the_methods_and_rejects_others():
     assert set(METHODS) == set(EXPECTED)
-    with pytest.raises(ValueError, match="dino"):
-        build_method("dino", dense_encoder())
+    with pytest.raises(ValueError, match="swav"):
+        build_method("swav", dense_encoder())
     model = build_method("byol", dense_encoder(), total_steps=5, base_momentum=0.9)
     assert model.total_steps == 5 and model.base_momentum == 0.9
