@@ -147,26 +147,20 @@ def make_optimizer(config: PretrainConfig, num_train: int) -> keras.optimizers.O
 def method_options(config: PretrainConfig, num_train: int) -> dict:
     """The arguments of `config.method`'s model that depend on the job's budget.
 
-    - SimCLR: `temperature` from the config.
-    - MoCo: a queue of at most 4,096 keys and at most an eighth of the training set (but
-      at least one batch), and a key-encoder momentum of 0.99. A queue that holds most of
-      the training set holds a key of every query's own image, drawn an epoch before, as
-      a negative (MoCo's 65,536 keys are 5% of ImageNet); measured on the embedded digits
-      with a queue of 1,130 keys, MoCo's encoder fell below random init. MoCo's momentum
-      0.999 is for runs of 100,000+ steps; over a few hundred steps the key encoder would
-      stay near its random initialisation.
-    - BYOL, DINO: `total_steps`, for the cosine schedule of the target's momentum.
-    - SimSiam, Barlow Twins, VICReg: their defaults.
+    The model class says which (`SelfSupervisedModel.budget_options`): SimCLR takes the
+    config's `temperature`; MoCo a queue and momentum scaled to the training set (see
+    `MoCo.budget_options`); a method with a momentum schedule (BYOL, DINO) its
+    `total_steps`; the others keep their defaults. An unknown method gets `{}` (building
+    it raises).
     """
-    steps = max(1, num_train // config.batch_size) * config.epochs
-    if config.method == "simclr":
-        return {"temperature": config.temperature}
-    if config.method == "moco":
-        queue = max(config.batch_size, min(4096, num_train // 8))
-        return {"queue_size": queue, "momentum": 0.99, "seed": config.seed}
-    if config.method in ("byol", "dino"):
-        return {"total_steps": steps}
-    return {}
+    from ssl_keras.models import METHODS
+
+    if config.method not in METHODS:
+        return {}
+    return METHODS[config.method].model_class.budget_options(
+        num_train, config.batch_size, config.epochs, seed=config.seed,
+        temperature=config.temperature,
+    )
 
 
 def train_method(
@@ -400,8 +394,7 @@ def run_pretraining(config: PretrainConfig) -> dict:
     # Two views of a test batch through the trained model: what the loss sees.
     views = model.augmentation(x_test[:64], training=True)
     outputs = model(views, training=False)
-    keys = ("z_q", "z_k") if "z_q" in outputs else ("z_a", "z_b")  # MoCo: query, key
-    z_a, z_b = (keras.ops.convert_to_numpy(outputs[key]) for key in keys)
+    z_a, z_b = (keras.ops.convert_to_numpy(outputs[key]) for key in model.embedding_pair_keys)
     evaluation.plot_similarity_matrix(z_a[:32], z_b[:32], path=out / "similarity_matrix.png")
     evaluation.plot_similarity_histograms(z_a, z_b, path=out / "similarity_histograms.png")
     _plot_training_curves(checkpoint.history, out / "training_curves.png")

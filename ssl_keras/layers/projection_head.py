@@ -6,8 +6,37 @@ import keras
 from ssl_keras.validation import check_positive_int, is_positive_int
 
 
+class HeadConfig:
+    """Mixin of the MLP heads (`ProjectionHead`, `ssl_keras.models.DINOHead`): output shape
+    and serialisation.
+
+    The head keeps each `__init__` argument named in `config_arguments` as an attribute of
+    the same name, `hidden_dims` as a tuple and `activation` as a Keras activation (saved
+    by name), and maps `(batch, input_dim)` to `(batch, output_dim)`.
+    """
+
+    config_arguments: tuple[str, ...] = ("hidden_dims", "output_dim", "use_batch_norm",
+                                         "activation")
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)[:-1] + (self.output_dim,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({name: getattr(self, name) for name in self.config_arguments})
+        config["hidden_dims"] = list(self.hidden_dims)
+        config["activation"] = keras.activations.serialize(self.activation)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["activation"] = keras.activations.deserialize(config["activation"])
+        return cls(**config)
+
+
 @keras.saving.register_keras_serializable(package="ssl_keras")
-class ProjectionHead(keras.layers.Layer):
+class ProjectionHead(HeadConfig, keras.layers.Layer):
     """MLP projection head: `Dense -> BatchNorm -> ReLU` per hidden layer, then `Dense`.
 
     SimCLR maps the representation `h = f(x)` to the space where the contrastive loss is
@@ -125,27 +154,6 @@ class ProjectionHead(keras.layers.Layer):
             else:
                 x = layer(x)
         return self.output_layer(x)
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)[:-1] + (self.output_dim,)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "hidden_dims": list(self.hidden_dims),
-                "output_dim": self.output_dim,
-                "use_batch_norm": self.use_batch_norm,
-                "activation": keras.activations.serialize(self.activation),
-            }
-        )
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["activation"] = keras.activations.deserialize(config["activation"])
-        return cls(**config)
 
 
 

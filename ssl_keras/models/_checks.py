@@ -28,12 +28,18 @@ def views_from_inputs(model_name: str, pair: str, inputs, augmentation):
                 f"{pair} of them. Received: {len(inputs)} inputs"
             )
         return tuple(inputs), False
-    if len(inputs.shape) != 4:
+    return augment_images(model_name, inputs, augmentation), True
+
+
+def augment_images(model_name: str, images, augmentation):
+    """`augmentation(images, training=True)`, or raises `ValueError` if `images` is not
+    a rank-4 batch `(batch, height, width, channels)`."""
+    if len(images.shape) != 4:
         raise ValueError(
             f"`{model_name}` expects images of shape (batch, height, width, channels). "
-            f"Received: inputs.shape={tuple(inputs.shape)}"
+            f"Received: inputs.shape={tuple(images.shape)}"
         )
-    return augmentation(inputs, training=True), True
+    return augmentation(images, training=True)
 
 
 def check_encoder(encoder) -> None:

@@ -5,24 +5,16 @@ from keras import ops
 
 from ssl_keras.layers.projection_head import ProjectionHead
 from ssl_keras.losses.negative_cosine_similarity import negative_cosine_similarity
-from ssl_keras.models.momentum import (
-    build_target_network,
-    check_momentum,
-    clone_layer,
-    cosine_momentum,
-    momentum_update,
-    paired_trainable_weights,
-)
+from ssl_keras.models.momentum import CosineMomentumTarget
 from ssl_keras.models.self_supervised_model import (
     SelfSupervisedModel,
     build_chain,
     float32_outputs,
 )
-from ssl_keras.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="ssl_keras")
-class BYOL(SelfSupervisedModel):
+class BYOL(CosineMomentumTarget, SelfSupervisedModel):
     """BYOL: Bootstrap Your Own Latent (Grill et al., 2020).
 
     "BYOL relies on two neural networks, referred to as online and target networks, that
@@ -108,6 +100,7 @@ class BYOL(SelfSupervisedModel):
 
     serialized_layers = ("projector", "predictor")
     config_arguments = ("base_momentum", "total_steps")
+    momentum_pairs = (("encoder", "target_encoder"), ("projector", "target_projector"))
 
     def __init__(
         self,
@@ -120,8 +113,6 @@ class BYOL(SelfSupervisedModel):
         num_classes: int | None = None,
         **kwargs,
     ):
-        base_momentum = check_momentum(base_momentum, "base_momentum")
-        total_steps = check_positive_int(total_steps, "total_steps", allow_none=True)
         super().__init__(encoder, augmentation, num_classes, **kwargs)
         if projector is None:
             projector = ProjectionHead(hidden_dims=(1024,), output_dim=256, name="projector")
@@ -129,51 +120,18 @@ class BYOL(SelfSupervisedModel):
             predictor = ProjectionHead(hidden_dims=(1024,), output_dim=256, name="predictor")
         self.projector = projector
         self.predictor = predictor
-        self.base_momentum = base_momentum
-        self.total_steps = total_steps
-        self.target_encoder = clone_layer(encoder)
-        self.target_projector = clone_layer(projector)
-        self.momentum_step = None
+        self.init_momentum_schedule(base_momentum, total_steps)
 
     def build_heads(self, image_shape, feature_shape):
         build_chain([self.projector, self.predictor], feature_shape)
-        build_target_network(
-            self,
-            (self.encoder, self.projector),
-            (self.target_encoder, self.target_projector),
-            image_shape,
-        )
-        self.momentum_step = self.add_weight(
-            shape=(), initializer="zeros", dtype="int32", trainable=False, name="momentum_step"
-        )
-
-    def current_momentum(self):
-        """tau_k for the current step k (`momentum_step`), a float32 scalar tensor."""
-        if self.total_steps is None:
-            return ops.convert_to_tensor(self.base_momentum, dtype="float32")
-        return cosine_momentum(self.momentum_step, self.total_steps, self.base_momentum)
-
-    def update_target(self):
-        """`xi <- tau_k xi + (1 - tau_k) theta` (trainable weights), then `k <- k + 1`."""
-        target, online = paired_trainable_weights(
-            (self.encoder, self.projector), (self.target_encoder, self.target_projector)
-        )
-        momentum_update(target, online, self.current_momentum())
-        self.momentum_step.assign(ops.convert_to_tensor(self.momentum_step) + 1)
+        self.build_target(image_shape)
 
     def forward_views(self, view_a, view_b, training=None):
         if training:
             self.update_target()
         views = (view_a, view_b)
         outputs = self.encode_views(views, {"z": self.projector, "p": self.predictor}, training)
-        targets = self.encode_views(
-            views,
-            {"target": self.target_projector},
-            training,
-            encoder=self.target_encoder,
-            features_key=None,
-        )
-        outputs.update({key: ops.stop_gradient(value) for key, value in targets.items()})
+        outputs.update(self.target_views(views, "target", training))
         return outputs
 
     def compute_ssl_loss(self, outputs, training=False):

@@ -3,19 +3,14 @@
 import keras
 from keras import ops
 
-from ssl_keras.layers.projection_head import ProjectionHead
+from ssl_keras.layers.projection_head import HeadConfig, ProjectionHead
 from ssl_keras.losses.dino import dino_loss
-from ssl_keras.models.momentum import (
-    build_target_network,
-    check_momentum,
-    clone_layer,
-    cosine_momentum,
-    momentum_update,
-    paired_trainable_weights,
-)
+from ssl_keras.models._checks import augment_images
+from ssl_keras.models.momentum import CosineMomentumTarget, check_momentum
 from ssl_keras.models.self_supervised_model import (
     SelfSupervisedModel,
     build_chain,
+    check_views,
     float32_outputs,
 )
 from ssl_keras.ops.similarity import l2_normalize
@@ -26,7 +21,7 @@ NUM_GLOBAL_VIEWS = 2
 
 
 @keras.saving.register_keras_serializable(package="ssl_keras")
-class DINOHead(keras.layers.Layer):
+class DINOHead(HeadConfig, keras.layers.Layer):
     """DINO's projection head: an MLP to a bottleneck, L2 normalisation, then K prototypes.
 
     DINO: "The projection head consists of a 3-layer multi-layer perceptron (MLP) with
@@ -73,6 +68,15 @@ class DINOHead(keras.layers.Layer):
         Caron et al. Emerging Properties in Self-Supervised Vision Transformers. ICCV
         2021, Sec. 3.1 ("Network architecture") and Appendix.
     """
+
+    config_arguments = (
+        "hidden_dims",
+        "bottleneck_dim",
+        "output_dim",
+        "use_batch_norm",
+        "activation",
+        "normalize_last_layer",
+    )
 
     def __init__(
         self,
@@ -121,32 +125,9 @@ class DINOHead(keras.layers.Layer):
             logits = logits * ops.cast(self.prototype_gain, logits.dtype)
         return logits
 
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)[:-1] + (self.output_dim,)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "hidden_dims": list(self.hidden_dims),
-                "bottleneck_dim": self.bottleneck_dim,
-                "output_dim": self.output_dim,
-                "use_batch_norm": self.use_batch_norm,
-                "activation": keras.activations.serialize(self.activation),
-                "normalize_last_layer": self.normalize_last_layer,
-            }
-        )
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["activation"] = keras.activations.deserialize(config["activation"])
-        return cls(**config)
-
 
 @keras.saving.register_keras_serializable(package="ssl_keras")
-class DINO(SelfSupervisedModel):
+class DINO(CosineMomentumTarget, SelfSupervisedModel):
     """DINO: self-distillation with no labels (Caron et al., 2021).
 
     "We train the student network to match the output of a given teacher network [...]
@@ -249,6 +230,7 @@ class DINO(SelfSupervisedModel):
         "base_momentum",
         "total_steps",
     )
+    momentum_pairs = (("encoder", "teacher_encoder"), ("projector", "teacher_projector"))
 
     def __init__(
         self,
@@ -266,8 +248,6 @@ class DINO(SelfSupervisedModel):
         check_positive(student_temperature, "student_temperature")
         check_positive(teacher_temperature, "teacher_temperature")
         center_momentum = check_momentum(center_momentum, "center_momentum")
-        base_momentum = check_momentum(base_momentum, "base_momentum")
-        total_steps = check_positive_int(total_steps, "total_steps", allow_none=True)
         global_crops = getattr(augmentation, "num_global_crops", NUM_GLOBAL_VIEWS)
         if global_crops != NUM_GLOBAL_VIEWS:
             raise ValueError(
@@ -281,11 +261,7 @@ class DINO(SelfSupervisedModel):
         self.student_temperature = student_temperature
         self.teacher_temperature = teacher_temperature
         self.center_momentum = center_momentum
-        self.base_momentum = base_momentum
-        self.total_steps = total_steps
-        self.teacher_encoder = clone_layer(encoder)
-        self.teacher_projector = clone_layer(projector)
-        self.momentum_step = None
+        self.init_momentum_schedule(base_momentum, total_steps)
         self.center = None
 
     # -- building ---------------------------------------------------------------------
@@ -298,29 +274,12 @@ class DINO(SelfSupervisedModel):
 
     def build_heads(self, image_shape, feature_shape):
         output_shape = build_chain([self.projector], feature_shape)
-        build_target_network(
-            self,
-            (self.encoder, self.projector),
-            (self.teacher_encoder, self.teacher_projector),
-            image_shape,
-        )
-        self.momentum_step = self.add_weight(
-            shape=(), initializer="zeros", dtype="int32", trainable=False, name="momentum_step"
-        )
+        self.build_target(image_shape)
         self.center = self.add_weight(
             shape=(output_shape[-1],), initializer="zeros", trainable=False, name="center"
         )
 
     # -- forward ----------------------------------------------------------------------
-
-    def call(self, inputs, training=None):
-        outputs = self.forward_views(*self.views(inputs), training=training)
-        if self.linear_probe is not None:
-            features = [outputs[key] for key in self.feature_keys]
-            logits = self.linear_probe(ops.stop_gradient(ops.concatenate(features, axis=0)))
-            for key, part in zip(self.feature_keys, ops.split(logits, len(features), axis=0)):
-                outputs["probe_logits" + key[1:]] = part
-        return outputs
 
     def views(self, inputs) -> tuple:
         """The views of `inputs`: the list itself, or `augmentation(inputs)`; the two
@@ -328,56 +287,24 @@ class DINO(SelfSupervisedModel):
         if isinstance(inputs, (list, tuple)):
             views = tuple(inputs)
         else:
-            if len(inputs.shape) != 4:
-                raise ValueError(
-                    "`DINO` expects images of shape (batch, height, width, channels). "
-                    f"Received: inputs.shape={tuple(inputs.shape)}"
-                )
-            views = self.augmentation(inputs, training=True)
+            views = augment_images(type(self).__name__, inputs, self.augmentation)
         if not isinstance(views, (list, tuple)) or len(views) < NUM_GLOBAL_VIEWS:
             raise ValueError(
                 "`DINO` expects images or a list of at least 2 views (the 2 global views "
                 f"first), and an augmentation that makes them. Received: {type(views).__name__}"
                 + (f" of {len(views)} views" if isinstance(views, (list, tuple)) else "")
             )
-        for view in views:
-            if len(view.shape) != 4:
-                raise ValueError(
-                    "Each view should have shape (batch, height, width, channels). "
-                    f"Received: view.shape={tuple(view.shape)}"
-                )
-        return tuple(views)
-
-    def current_momentum(self):
-        """The teacher's momentum l_k at the current step k, a float32 scalar tensor."""
-        if self.total_steps is None:
-            return ops.convert_to_tensor(self.base_momentum, dtype="float32")
-        return cosine_momentum(self.momentum_step, self.total_steps, self.base_momentum)
-
-    def update_teacher(self):
-        """`theta_t <- l_k theta_t + (1 - l_k) theta_s` (trainable weights), `k <- k + 1`."""
-        teacher, student = paired_trainable_weights(
-            (self.encoder, self.projector), (self.teacher_encoder, self.teacher_projector)
-        )
-        momentum_update(teacher, student, self.current_momentum())
-        self.momentum_step.assign(ops.convert_to_tensor(self.momentum_step) + 1)
+        return check_views(views)
 
     def forward_views(self, view_a, view_b, *local_views, training=None):
         if training:
-            self.update_teacher()
+            self.update_target()
         global_views = (view_a, view_b)
         outputs = self.encode_views(global_views, {"z": self.projector}, training)
         for index, view in enumerate(local_views):
             features = self.encoder(view, training=training)
             outputs[f"z_local_{index}"] = self.projector(features, training=training)
-        teacher = self.encode_views(
-            global_views,
-            {"teacher": self.teacher_projector},
-            training,
-            encoder=self.teacher_encoder,
-            features_key=None,
-        )
-        outputs.update({key: ops.stop_gradient(value) for key, value in teacher.items()})
+        outputs.update(self.target_views(global_views, "teacher", training))
         return outputs
 
     # -- loss -------------------------------------------------------------------------

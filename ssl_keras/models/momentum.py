@@ -1,4 +1,6 @@
-"""Momentum (EMA) helpers of teacher-student methods: MoCo's key encoder, BYOL's target.
+"""Momentum (EMA) helpers of teacher-student methods: MoCo's key encoder, BYOL's target,
+DINO's teacher; and the mixins that give a model its target network (`MomentumTarget`)
+and BYOL's cosine momentum schedule (`CosineMomentumTarget`).
 
 All of them are plain `keras.ops` and variable assignments, so they run inside a
 jit-compiled training step on every backend (a model calls them from `call`).
@@ -10,7 +12,7 @@ import keras
 from keras import ops
 
 from ssl_keras.models.pretraining_model import build_chain
-from ssl_keras.validation import check_probability
+from ssl_keras.validation import check_positive_int, check_probability
 
 
 def check_momentum(momentum, name: str = "momentum") -> float:
@@ -141,3 +143,101 @@ def paired_trainable_weights(online_layers, target_layers):
     `paired_weights` without the non-trainable weights (BatchNorm moving statistics).
     """
     return paired_weights(online_layers, target_layers, include_statistics=False)
+
+
+class MomentumTarget:
+    """Mixin of a `SelfSupervisedModel` with a momentum (EMA) target network.
+
+    The target network is a clone of the online encoder and heads (MoCo's key encoder,
+    BYOL's target network, DINO's teacher), built with the online weights and then moved
+    towards them by `momentum_average`. A subclass names its layers in `momentum_pairs`:
+    `(online attribute, target attribute)` pairs, the encoder first, then the heads in
+    the order they are chained. It calls `init_target_layers()` in `__init__` (once the
+    online layers are set), `build_target(image_shape)` in `build_heads`, and
+    `momentum_average(momentum)` from `forward_views` when `training`.
+    """
+
+    momentum_pairs: tuple[tuple[str, str], ...] = ()
+
+    def online_and_target_layers(self) -> tuple[tuple, tuple]:
+        """`(online_layers, target_layers)`, in the order of `momentum_pairs`."""
+        online = tuple(getattr(self, name) for name, _ in self.momentum_pairs)
+        target = tuple(getattr(self, name) for _, name in self.momentum_pairs)
+        return online, target
+
+    def init_target_layers(self) -> None:
+        """Sets each target attribute to a clone of its online layer (`clone_layer`)."""
+        for online, target in self.momentum_pairs:
+            setattr(self, target, clone_layer(getattr(self, online)))
+
+    def build_target(self, image_shape) -> None:
+        """Builds the target network and copies the online weights (`build_target_network`)."""
+        build_target_network(self, *self.online_and_target_layers(), image_shape)
+
+    def momentum_average(self, momentum, include_statistics: bool = False) -> None:
+        """`target <- momentum * target + (1 - momentum) * online` (`momentum_update`) on
+        the trainable weights and, with `include_statistics`, the BatchNorm moving
+        statistics (`paired_weights`)."""
+        target, online = paired_weights(
+            *self.online_and_target_layers(), include_statistics=include_statistics
+        )
+        momentum_update(target, online, momentum)
+
+    def target_views(self, views, name: str, training=None) -> dict:
+        """The target network's outputs on `views`, without gradient.
+
+        Each view goes through the target encoder and heads, one after the other.
+
+        Returns:
+            `{f"{name}_a": ..., f"{name}_b": ...}`, the last head's outputs.
+        """
+        _, (encoder, *heads) = self.online_and_target_layers()
+        outputs = {}
+        for suffix, view in zip(("a", "b"), views):
+            x = encoder(view, training=training)
+            for head in heads:
+                x = head(x, training=training)
+            outputs[f"{name}_{suffix}"] = ops.stop_gradient(x)
+        return outputs
+
+
+class CosineMomentumTarget(MomentumTarget):
+    """A `MomentumTarget` whose momentum follows BYOL's cosine schedule over `total_steps`.
+
+    `tau_k = 1 - (1 - base_momentum) (cos(pi k / K) + 1) / 2` at step k of K =
+    `total_steps` (`cosine_momentum`), or the constant `base_momentum` when `total_steps`
+    is None: BYOL's target network and DINO's teacher. The step counter k is the
+    non-trainable int32 variable `momentum_step` (saved with the model). A subclass calls
+    `init_momentum_schedule(base_momentum, total_steps)` in `__init__` (it also clones
+    the target layers), `build_target(image_shape)` in `build_heads` (it also makes
+    `momentum_step`) and `update_target()` from `forward_views` when `training`.
+    """
+
+    def init_momentum_schedule(self, base_momentum: float, total_steps: int | None) -> None:
+        """Checks and keeps `base_momentum` and `total_steps`, clones the target layers.
+
+        Raises:
+            ValueError: if `base_momentum` is not in [0, 1] or `total_steps` is not a
+                positive integer or None.
+        """
+        self.base_momentum = check_momentum(base_momentum, "base_momentum")
+        self.total_steps = check_positive_int(total_steps, "total_steps", allow_none=True)
+        self.init_target_layers()
+        self.momentum_step = None
+
+    def build_target(self, image_shape) -> None:
+        super().build_target(image_shape)
+        self.momentum_step = self.add_weight(
+            shape=(), initializer="zeros", dtype="int32", trainable=False, name="momentum_step"
+        )
+
+    def current_momentum(self):
+        """The momentum tau_k at the current step k (`momentum_step`), a float32 scalar."""
+        if self.total_steps is None:
+            return ops.convert_to_tensor(self.base_momentum, dtype="float32")
+        return cosine_momentum(self.momentum_step, self.total_steps, self.base_momentum)
+
+    def update_target(self) -> None:
+        """`target <- tau_k target + (1 - tau_k) online` (trainable weights), `k <- k + 1`."""
+        self.momentum_average(self.current_momentum())
+        self.momentum_step.assign(ops.convert_to_tensor(self.momentum_step) + 1)

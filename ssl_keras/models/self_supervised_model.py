@@ -1,5 +1,6 @@
 """The base of every two-view self-supervised model: views, collapse monitor, online probe."""
 
+import inspect
 import numbers
 
 import keras
@@ -14,6 +15,7 @@ __all__ = [
     "PROBE_METRIC_NAMES",
     "SelfSupervisedModel",
     "build_chain",
+    "check_views",
     "embedding_std",
     "float32_outputs",
 ]
@@ -56,7 +58,10 @@ class SelfSupervisedModel(PretrainingModel):
     Class attributes: `serialized_layers` (names of the head attributes, also `__init__`
     arguments), `view_names` (for error messages), `feature_keys` (outputs the online
     probe reads: one probe logit output `"probe_logits" + key[1:]` per key, e.g. `"h_a"`
-    -> `"probe_logits_a"`) and `embedding_keys` (outputs the collapse monitor reads).
+    -> `"probe_logits_a"`), `embedding_keys` (outputs the collapse monitor reads) and
+    `embedding_pair_keys` (the two outputs that embed the two views of each image, which
+    the jobs compare in their similarity plots). A subclass whose arguments depend on a
+    training job's budget overrides the classmethod `budget_options`.
 
     The online probe is a `Dense(num_classes)` on `stop_gradient` of the features, as in
     SimCLR's reference code: it trains with the same optimizer and never changes the
@@ -90,6 +95,7 @@ class SelfSupervisedModel(PretrainingModel):
     view_names: tuple[str, str] = ("view_a", "view_b")
     feature_keys: tuple[str, ...] = ("h_a", "h_b")
     embedding_keys: tuple[str, ...] = ("z_a", "z_b")
+    embedding_pair_keys: tuple[str, str] = ("z_a", "z_b")
 
     def __init__(
         self,
@@ -120,6 +126,39 @@ class SelfSupervisedModel(PretrainingModel):
             self.probe_loss_tracker = keras.metrics.Mean(name="probe_loss")
             self.probe_accuracy_tracker = keras.metrics.Mean(name="probe_accuracy")
 
+    @classmethod
+    def budget_options(
+        cls,
+        num_train: int,
+        batch_size: int,
+        epochs: int,
+        seed: int | None = None,
+        temperature: float | None = None,
+    ) -> dict:
+        """The constructor arguments that a training job sets from its budget and settings.
+
+        The jobs (`ssl_keras.experiments`) build every method with these, so a method
+        whose arguments depend on the budget says so here and nowhere else. Default:
+        `total_steps = max(1, num_train // batch_size) * epochs` (the job's number of
+        training steps) when `__init__` takes a `total_steps` argument (a momentum
+        schedule, as BYOL's and DINO's), else nothing.
+
+        Args:
+            num_train: the number of training images.
+            batch_size: images per batch.
+            epochs: training epochs.
+            seed: the job's seed (for a method with its own random state).
+            temperature: the job's contrastive temperature (for a method that takes it
+                from the job).
+
+        Returns:
+            A dict of keyword arguments of the class's constructor.
+        """
+        del seed, temperature
+        if "total_steps" in inspect.signature(cls.__init__).parameters:
+            return {"total_steps": max(1, num_train // batch_size) * epochs}
+        return {}
+
     # -- building ---------------------------------------------------------------------
 
     def build(self, input_shape):
@@ -137,8 +176,7 @@ class SelfSupervisedModel(PretrainingModel):
     # -- forward ----------------------------------------------------------------------
 
     def call(self, inputs, training=None):
-        view_a, view_b = self.two_views(inputs)
-        outputs = self.forward_views(view_a, view_b, training=training)
+        outputs = self.forward_views(*self.views(inputs), training=training)
         if self.linear_probe is not None:
             features = [outputs[key] for key in self.feature_keys]
             logits = self.linear_probe(ops.stop_gradient(ops.concatenate(features, axis=0)))
@@ -177,6 +215,14 @@ class SelfSupervisedModel(PretrainingModel):
                 outputs[f"{name}_{suffix}"] = x
         return outputs
 
+    def views(self, inputs) -> tuple:
+        """The views `call` passes to `forward_views`: by default the two of `two_views`.
+
+        A method with more views (DINO's local crops) overrides it and checks them with
+        `check_views`.
+        """
+        return self.two_views(inputs)
+
     def two_views(self, inputs):
         """The two views of `inputs`: the pair itself, or `augmentation(inputs)`.
 
@@ -190,13 +236,7 @@ class SelfSupervisedModel(PretrainingModel):
                 f"`augmentation` should return a pair of views {pair}. "
                 f"Received: {type(views).__name__}"
             )
-        for view in views:
-            if len(view.shape) != 4:
-                raise ValueError(
-                    "Each view should have shape (batch, height, width, channels). "
-                    f"Received: view.shape={tuple(view.shape)}"
-                )
-        return tuple(views)
+        return check_views(views)
 
     # -- loss and metrics -------------------------------------------------------------
 
@@ -287,6 +327,17 @@ def embedding_std(embeddings):
     """
     normalized = l2_normalize(ops.cast(embeddings, "float32"), axis=-1)
     return ops.mean(ops.std(normalized, axis=0))
+
+
+def check_views(views) -> tuple:
+    """Returns `views` as a tuple, or raises `ValueError` if a view is not rank 4."""
+    for view in views:
+        if len(view.shape) != 4:
+            raise ValueError(
+                "Each view should have shape (batch, height, width, channels). "
+                f"Received: view.shape={tuple(view.shape)}"
+            )
+    return tuple(views)
 
 
 def float32_outputs(outputs: dict, keys, stop_gradient: bool = False) -> list:

@@ -242,6 +242,12 @@ class SimCLR(SelfSupervisedModel):
         self.positive_rank_tracker = keras.metrics.Mean(name="positive_rank")
         self.temperature_tracker = keras.metrics.Mean(name="temperature")
 
+    @classmethod
+    def budget_options(cls, num_train, batch_size, epochs, seed=None, temperature=None):
+        """The job's `temperature` (when it sets one): SimCLR's loss depends on it most."""
+        del num_train, batch_size, epochs, seed
+        return {} if temperature is None else {"temperature": temperature}
+
     def current_temperature(self):
         """The temperature used by the loss, as a float32 scalar tensor.
 
