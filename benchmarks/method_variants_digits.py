@@ -17,6 +17,10 @@ the VARIANT names, joined by `+`:
 - `keys_inference`: MoCo only, `MoCo(key_encoder_training=False)`: the key encoder runs in
   inference mode (its moving BatchNorm statistics), so the keys carry no statistics of the
   batch the queries share;
+- `target_momentum_0.99`: BYOL or DINO with a base target momentum of 0.99 instead of
+  0.996 (still rising to 1 on the cosine schedule): over a few hundred steps a target
+  averaged at 0.996 keeps a large share of its random initialisation (0.996^360 = 24%);
+  solo-learn's CIFAR configurations of BYOL start at 0.99;
 - `raw_pixels`: the encoder without the preset's per-image standardization (the setting
   of the comparison before 2026-12-01; records without `standardize_images` are of it).
 
@@ -40,7 +44,8 @@ import keras
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS_DIR, machine  # noqa: E402
 
-VARIANTS = ("default", "sgd", "bn_output", "small_heads", "keys_inference", "raw_pixels")
+VARIANTS = ("default", "sgd", "bn_output", "small_heads", "keys_inference",
+            "target_momentum_0.99", "raw_pixels")
 
 
 def _head(hidden, output_dim, batch_norm_output, name):
@@ -68,6 +73,10 @@ def variant_options(method: str, changes: set[str], config, num_train: int) -> d
         if method != "moco":
             raise ValueError("keys_inference is for moco")
         options["key_encoder_training"] = False
+    if "target_momentum_0.99" in changes:
+        if method not in ("byol", "dino"):
+            raise ValueError("target_momentum_0.99 is for byol and dino")
+        options["base_momentum"] = 0.99
     if "sgd" in changes:
         steps = (num_train // config.batch_size) * config.epochs
         schedule = keras.optimizers.schedules.CosineDecay(0.05 * config.batch_size / 256, steps)
@@ -104,7 +113,7 @@ def run(method: str, changes: set[str], epochs: int | None = None) -> dict:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("method", choices=("moco", "byol", "simsiam", "barlow_twins",
-                                           "vicreg", "simclr"))
+                                           "vicreg", "simclr", "dino"))
     parser.add_argument("variant", help=f"changes joined by '+': {', '.join(VARIANTS)}")
     parser.add_argument("--epochs", type=int, default=None, help="default: the preset's 40")
     args = parser.parse_args(argv)
