@@ -137,14 +137,6 @@ def paired_weights(online_layers, target_layers, include_statistics: bool = Fals
     return [t for t, _ in pairs], [o for _, o in pairs]
 
 
-def paired_trainable_weights(online_layers, target_layers):
-    """`(target_weights, online_weights)` of the online weights that are trainable.
-
-    `paired_weights` without the non-trainable weights (BatchNorm moving statistics).
-    """
-    return paired_weights(online_layers, target_layers, include_statistics=False)
-
-
 class MomentumTarget:
     """Mixin of a `SelfSupervisedModel` with a momentum (EMA) target network.
 

@@ -11,7 +11,6 @@ from ssl_keras.models.momentum import (
     cosine_momentum,
     initialize_target,
     momentum_update,
-    paired_trainable_weights,
     paired_weights,
 )
 from tests.models.helpers import to_numpy
@@ -59,7 +58,7 @@ def test_initialize_target_copies_and_freezes_and_pairs_trainable_weights():
     for t, o in zip(target.weights, online.weights):
         np.testing.assert_array_equal(to_numpy(t), to_numpy(o))
         assert not t.trainable
-    target_weights, online_weights = paired_trainable_weights([online], [target])
+    target_weights, online_weights = paired_weights([online], [target])
     # Dense kernel and bias, BatchNorm gamma and beta; not the moving statistics.
     assert [w.path for w in online_weights] == [w.path for w in online.trainable_weights]
     assert len(target_weights) == 4
