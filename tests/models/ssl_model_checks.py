@@ -41,6 +41,23 @@ def numpy_weights(variables):
     return [to_numpy(v).copy() for v in variables]
 
 
+def check_target_is_a_frozen_copy(model, online_layers, target_layers):
+    """A momentum (target / teacher / key) network right after `build`: every weight equal
+    to its online twin's, none trainable, and the momentum step counter at 0. The tests
+    name the layers themselves rather than reading the model's `momentum_pairs`."""
+    online = [w for layer in online_layers for w in layer.weights]
+    target = [w for layer in target_layers for w in layer.weights]
+    assert online and len(online) == len(target)
+    for o, t in zip(online, target):
+        assert o.shape == t.shape
+        np.testing.assert_array_equal(to_numpy(o), to_numpy(t))
+    trainable = {id(v) for v in model.trainable_weights}
+    assert not any(id(v) in trainable for v in target)
+    assert all(not v.trainable for v in target)
+    if hasattr(model, "momentum_step"):
+        assert int(to_numpy(model.momentum_step)) == 0
+
+
 def check_short_fit(model, expected_metrics, steps=3, batch=8):
     """A few `fit` steps on augmented images with labels (online probe, BatchNorm): finite
     losses, the expected metrics, the encoder trained and the probe trained. (Fitting

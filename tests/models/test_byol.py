@@ -14,6 +14,7 @@ from tests.models.ssl_model_checks import (
     PAIR_SHAPE,
     check_save_round_trip,
     check_short_fit,
+    check_target_is_a_frozen_copy,
     dense_encoder,
     head,
     numpy_weights,
@@ -74,13 +75,8 @@ def perturb_target(model, seed=2):
 
 def test_target_starts_as_a_frozen_copy_of_the_online_network():
     model = make_model()
-    online, target = online_and_target(model)
-    for o, t in zip(online, target):
-        np.testing.assert_array_equal(o, t)
-    trainable = {id(v) for v in model.trainable_weights}
-    assert not any(id(v) in trainable for v in model.target_encoder.weights)
-    assert not any(id(v) in trainable for v in model.target_projector.weights)
-    assert int(to_numpy(model.momentum_step)) == 0
+    check_target_is_a_frozen_copy(model, (model.encoder, model.projector),
+                                  (model.target_encoder, model.target_projector))
 
 
 def test_loss_is_eq_2_in_evaluation():

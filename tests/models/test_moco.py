@@ -8,7 +8,11 @@ import pytest
 from ssl_keras.layers import ProjectionHead
 from ssl_keras.models.moco import MoCo
 from tests.models.helpers import IMAGE_SHAPE, NoiseViews, tiny_images, to_numpy, toy_encoder
-from tests.models.ssl_model_checks import dense_encoder, view_pair
+from tests.models.ssl_model_checks import (
+    check_target_is_a_frozen_copy,
+    dense_encoder,
+    view_pair,
+)
 
 DIM = 6
 
@@ -55,6 +59,12 @@ def query_and_key_weights(model):
 def keys_of(model, view_b):
     features = model.momentum_encoder(view_b, training=False)
     return unit(to_numpy(model.momentum_projection_head(features, training=False)))
+
+
+def test_key_encoder_starts_as_a_frozen_copy_of_the_query_encoder():
+    model = make_model()
+    check_target_is_a_frozen_copy(model, (model.encoder, model.projection_head),
+                                  (model.momentum_encoder, model.momentum_projection_head))
 
 
 def test_loss_is_info_nce_with_the_queue_as_negatives():
