@@ -81,3 +81,55 @@ def test_course_run_judges_three_encoders_and_resumes(tmp_path, results_dir):
 
     with pytest.raises(SystemExit, match="other settings"):
         course.main([*argv[:-4], "--temperature", "0.3", "--out", str(tmp_path / "run")])
+
+
+def test_course_run_cut_during_training_resumes_the_optimizer_and_schedule(
+        tmp_path, results_dir, monkeypatch):
+    """A run killed after SimCLR's first epoch (a session that ends) and started again
+    continues at epoch 2 with the optimizer's state: the resumed optimizer ends on the
+    same step count as an uncut run (a restarted schedule would end on half of it), and
+    the history keeps both epochs."""
+    from ssl_keras.experiments import pretrain
+
+    data = _fake_cifar(tmp_path / "cifar-10-batches-py")
+    course = _script("course_accuracy")
+    real_train_simclr = pretrain.train_simclr
+    finished = {}
+
+    class CutAtEpoch2(Exception):
+        pass
+
+    cut = {"armed": True}
+
+    def train_simclr(config, x_train, callbacks=None, **kwargs):
+        import keras
+
+        class Stop(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                if cut["armed"] and epoch == 1:
+                    raise CutAtEpoch2
+
+        model, history = real_train_simclr(config, x_train, callbacks=[*callbacks, Stop()],
+                                           **kwargs)
+        finished[config.seed, str(callbacks[0].backup_dir)] = int(model.optimizer.iterations)
+        return model, history
+
+    monkeypatch.setattr(pretrain, "train_simclr", train_simclr)
+    argv = ["--data-dir", str(data), "--epochs", "2", "--probe-epochs", "1",
+            "--probe-min-steps", "3", "--knn-k", "5", "--tsne-points", "30", "--tag", "t",
+            "--batch-size", "16", "--encoders", "simclr", "--verbose", "0"]
+    cut_run = [*argv, "--out", str(tmp_path / "cut")]
+    with pytest.raises(CutAtEpoch2):
+        course.main(cut_run)
+    assert not (tmp_path / "cut" / "partial.json").exists() or "simclr" not in json.loads(
+        (tmp_path / "cut" / "partial.json").read_text())
+    history = json.loads((tmp_path / "cut" / "history.json").read_text())
+    assert [row["epoch"] for row in history["simclr"]] == [1]
+
+    cut["armed"] = False
+    resumed = course.main(cut_run)
+    uncut = course.main([*argv, "--out", str(tmp_path / "uncut")])
+    steps = {Path(folder).parent.name: value for (_, folder), value in finished.items()}
+    assert steps["uncut"] > 0 and steps["cut"] == steps["uncut"]
+    assert [row["epoch"] for row in resumed["history"]["simclr"]] == [1, 2]
+    assert [row["epoch"] for row in uncut["history"]["simclr"]] == [1, 2]
