@@ -8,7 +8,11 @@ same way:
 - `simclr`: pretrained with SimCLR on the training images (no labels);
 - `random_init`: never trained (the floor);
 - `supervised`: the encoder and a `Dense(10)` head trained on the labels with the same
-  optimizer, batch and epochs (the ceiling of this budget), no augmentation.
+  optimizer, batch and epochs (the ceiling of this budget), no augmentation;
+- `supervised_scratch` (opt-in): the same network trained from scratch on only the 1% and
+  10% labelled subsets, same optimizer and epochs (the supervised baseline of a
+  few-label course question: what the labels alone give, without the unlabelled images);
+  judged by its own head's test accuracy.
 
 Each frozen encoder gets a linear probe trained on 1%, 10% and 100% of the training
 labels (class-stratified subsets, `ssl_keras.evaluation.stratified_subset`; standardised
@@ -32,6 +36,9 @@ Usage:
     python benchmarks/course_accuracy.py --data-dir /tmp/cifar
     # a shorter check, 1 epoch, SimCLR only:
     python benchmarks/course_accuracy.py --data-dir /tmp/cifar --epochs 1 --encoders simclr
+    # with the supervised network trained on the 1% and 10% subsets only, too:
+    python benchmarks/course_accuracy.py --data-dir /tmp/cifar \
+        --encoders simclr random_init supervised supervised_scratch
     # a variant of the defaults (written under its own tag):
     python benchmarks/course_accuracy.py --data-dir /tmp/cifar --temperature 0.2 --tag t0.2
     # ResNet-18, longer budget, GPU:
@@ -53,7 +60,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _common  # noqa: E402
 
-ENCODERS = ("simclr", "random_init", "supervised")
+ENCODERS = ("simclr", "random_init", "supervised", "supervised_scratch")
+DEFAULT_ENCODERS = ENCODERS[:3]
 LABEL_FRACTIONS = (0.01, 0.1, 1.0)
 COLUMNS = [
     ("encoder", "encoder"), ("probe_1", "probe 1%"), ("probe_10", "probe 10%"),
@@ -66,7 +74,8 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--model", choices=["small_cnn", "resnet18"], default="small_cnn")
-    parser.add_argument("--encoders", nargs="+", choices=ENCODERS, default=list(ENCODERS))
+    parser.add_argument("--encoders", nargs="+", choices=ENCODERS,
+                        default=list(DEFAULT_ENCODERS))
     parser.add_argument("--epochs", type=int, default=None, help="default: the preset's (10)")
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--learning-rate", type=float, default=None)
@@ -202,9 +211,47 @@ def main(argv=None):
         history = _common.read_json(history_path, {})
         return round(sum(row["time_s"] for row in history.get(tag, [])), 1)
 
+    def supervised_from_scratch():
+        """The network trained on each labelled subset only (< 100%), judged by its head."""
+        from ssl_keras.experiments.pretrain import make_optimizer
+
+        results = {}
+        for fraction, indices in subsets.items():
+            if fraction >= 1:
+                continue
+            keras.utils.set_random_seed(config.seed)
+            encoder = build_encoder(config, x_train.shape[1:])
+            outputs = keras.layers.Dense(len(class_names), name="classifier")(encoder.output)
+            classifier = keras.Model(encoder.input, outputs, name="supervised_scratch")
+            batch_size = min(config.batch_size, len(indices))
+            steps_per_epoch = math.ceil(len(indices) / batch_size)
+            classifier.compile(
+                optimizer=make_optimizer(config, steps_per_epoch * config.batch_size),
+                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                metrics=["accuracy"], jit_compile=_jit(args))
+            start = time.perf_counter()
+            history = classifier.fit(x_train[indices], y_train[indices], batch_size=batch_size,
+                                     epochs=config.epochs, shuffle=True,
+                                     verbose=int(args.verbose == 1))
+            logits = classifier.predict(x_test, batch_size=512, verbose=0)
+            accuracy = float(np.mean(np.argmax(logits, axis=1) == y_test))
+            results[f"{fraction:g}"] = {
+                "head_accuracy": accuracy, "labels": int(len(indices)),
+                "steps": steps_per_epoch * config.epochs,
+                "train_accuracy": float(history.history["accuracy"][-1]),
+                "time_s": round(time.perf_counter() - start, 1)}
+            print(f"[supervised_scratch] {fraction:.0%} labels ({len(indices)} images): "
+                  f"test accuracy {accuracy:.1%}", flush=True)
+        return {"from_scratch": results,
+                "train_time_s": round(sum(r["time_s"] for r in results.values()), 1)}
+
     for tag in args.encoders:
         if tag in partial:
             print(f"[{tag}] done in an earlier run: {partial[tag]}", flush=True)
+            continue
+        if tag == "supervised_scratch":
+            partial[tag] = supervised_from_scratch()
+            save_partial()
             continue
         weights = out / f"{tag}_encoder.weights.h5"
         keras.utils.set_random_seed(config.seed)
@@ -278,6 +325,13 @@ def _jit(args):
 
 
 def _row(tag, metrics) -> dict:
+    if "from_scratch" in metrics:  # trained on the subsets only: its head, no probe
+        scratch = metrics["from_scratch"]
+        return {"encoder": f"{tag} (own head, trained on the subset)",
+                "probe_1": f"{scratch['0.01']['head_accuracy']:.1%}",
+                "probe_10": f"{scratch['0.1']['head_accuracy']:.1%}",
+                "probe_100": "-", "knn": "-", "head": "-",
+                "train_time_s": metrics["train_time_s"]}
     probes = metrics["linear_probe"]
     return {"encoder": tag, "probe_1": f"{probes['0.01']['accuracy']:.1%}",
             "probe_10": f"{probes['0.1']['accuracy']:.1%}",

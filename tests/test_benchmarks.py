@@ -133,3 +133,26 @@ def test_course_run_cut_during_training_resumes_the_optimizer_and_schedule(
     assert steps["uncut"] > 0 and steps["cut"] == steps["uncut"]
     assert [row["epoch"] for row in resumed["history"]["simclr"]] == [1, 2]
     assert [row["epoch"] for row in uncut["history"]["simclr"]] == [1, 2]
+
+
+def test_course_run_supervised_from_scratch_on_the_labelled_subsets(tmp_path, results_dir):
+    """`supervised_scratch` trains a fresh network on the 1% and 10% subsets only, for the
+    run's epochs (batch capped at the subset), and reports its head's test accuracy."""
+    data = _fake_cifar(tmp_path / "cifar-10-batches-py")
+    course = _script("course_accuracy")
+    argv = ["--data-dir", str(data), "--epochs", "3", "--knn-k", "5", "--batch-size", "16",
+            "--encoders", "supervised_scratch", "--out", str(tmp_path / "run"),
+            "--verbose", "0"]
+    payload = course.main(argv)
+    scratch = payload["results"]["supervised_scratch"]["from_scratch"]
+    assert set(scratch) == {"0.01", "0.1"}
+    for row in scratch.values():
+        # 1% and 10% of 8 images a class both round to 1 a class: 10 images, one batch.
+        assert row["labels"] == 10 and row["steps"] == 3
+        assert 0.0 <= row["head_accuracy"] <= 1.0 and 0.0 <= row["train_accuracy"] <= 1.0
+        # 40 test images: an accuracy is a multiple of 1/40.
+        assert round(row["head_accuracy"] * 40, 6) == int(round(row["head_accuracy"] * 40))
+    assert "linear_probe" not in payload["results"]["supervised_scratch"]
+    # Kept in partial.json: a second run does not train it again.
+    again = course.main(argv)
+    assert again["results"] == payload["results"]
