@@ -142,17 +142,20 @@ def test_course_run_supervised_from_scratch_on_the_labelled_subsets(tmp_path, re
     course = _script("course_accuracy")
     argv = ["--data-dir", str(data), "--epochs", "3", "--knn-k", "5", "--batch-size", "16",
             "--encoders", "supervised_scratch", "--out", str(tmp_path / "run"),
-            "--verbose", "0"]
+            "--scratch-min-steps", "5", "--verbose", "0"]
     payload = course.main(argv)
     scratch = payload["results"]["supervised_scratch"]["from_scratch"]
     assert set(scratch) == {"0.01", "0.1"}
     for row in scratch.values():
-        # 1% and 10% of 8 images a class both round to 1 a class: 10 images, one batch.
-        assert row["labels"] == 10 and row["steps"] == 3
+        # 1% and 10% of 8 images a class both round to 1 a class: 10 images, one batch a
+        # step; 3 epochs are 3 steps, below the floor of 5: 5 epochs.
+        assert row["labels"] == 10 and row["steps"] == 5 and row["epochs"] == 5
         assert 0.0 <= row["head_accuracy"] <= 1.0 and 0.0 <= row["train_accuracy"] <= 1.0
         # 40 test images: an accuracy is a multiple of 1/40.
         assert round(row["head_accuracy"] * 40, 6) == int(round(row["head_accuracy"] * 40))
     assert "linear_probe" not in payload["results"]["supervised_scratch"]
+    partial = json.loads((tmp_path / "run" / "partial.json").read_text())
+    assert "supervised_scratch_subsets" not in partial  # only while a run is cut
     # Kept in partial.json: a second run does not train it again.
     again = course.main(argv)
     assert again["results"] == payload["results"]
