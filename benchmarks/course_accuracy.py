@@ -14,7 +14,7 @@ same way:
   labels alone give, without the unlabelled images), same optimizer and batch, for the
   run's epochs and at least `--scratch-min-steps` steps (1,000, the probe's floor: 10
   epochs of 500 images are 20 steps, too few even for BatchNorm's moving statistics,
-  and such a network predicts one class); judged by its own head's test accuracy.
+  and such a network scored 10.0%, chance); judged by its own head's test accuracy.
 
 Each frozen encoder gets a linear probe trained on 1%, 10% and 100% of the training
 labels (class-stratified subsets, `ssl_keras.evaluation.stratified_subset`; standardised
