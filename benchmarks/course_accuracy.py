@@ -104,7 +104,7 @@ def parse_args(argv):
                         help="1: a progress bar per epoch; 0 and 2: one line per epoch")
     args = parser.parse_args(argv)
     for name in ("epochs", "batch_size", "train_limit", "test_limit", "probe_epochs",
-                 "knn_k", "tsne_points"):
+                 "knn_k", "tsne_points", "probe_min_steps", "scratch_min_steps"):
         value = getattr(args, name)
         if value is not None and value <= 0:
             parser.error(f"--{name.replace('_', '-')} should be a positive integer, got {value}")

@@ -159,3 +159,11 @@ def test_course_run_supervised_from_scratch_on_the_labelled_subsets(tmp_path, re
     # Kept in partial.json: a second run does not train it again.
     again = course.main(argv)
     assert again["results"] == payload["results"]
+
+
+@pytest.mark.parametrize("flag", ["--epochs", "--probe-min-steps", "--scratch-min-steps"])
+def test_course_run_rejects_a_count_below_one(flag, capsys):
+    course = _script("course_accuracy")
+    with pytest.raises(SystemExit):
+        course.parse_args([flag, "0"])
+    assert f"{flag} should be a positive integer, got 0" in capsys.readouterr().err
